@@ -167,6 +167,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.stalledSave;
   }
 
+  get stalledHistory(): Twins["stalledHistory"] {
+    return this.current?.stalledHistory;
+  }
+
   readonly historyUnwritten = () => this.current?.historyUnwritten?.();
 
   get fleetUnseen(): Twins["fleetUnseen"] {

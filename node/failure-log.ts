@@ -51,8 +51,11 @@ export class FailureLog {
     return this.since;
   }
 
-  /** A write failed (`fields` go on its line). */
-  failed(err: unknown, fields: Readonly<Record<string, unknown>> = {}): void {
+  /**
+   * A write failed (`fields` go on its line); `began`, when the write began, dates the failures'
+   * start, where it is known (a write that hung is judged failing some seconds after it began).
+   */
+  failed(err: unknown, fields: Readonly<Record<string, unknown>> = {}, began?: number): void {
     this.sinceLog++;
     const t = this.now();
     if (this.since !== undefined && t < this.lastLog + this.everyMs) return;
@@ -61,7 +64,7 @@ export class FailureLog {
       { err: reason, [this.text.countField]: this.sinceLog, ...fields },
       this.since !== undefined ? this.text.still : this.text.first(reason),
     );
-    this.since ??= t;
+    this.since ??= Math.min(began ?? t, t);
     this.sinceLog = 0;
     this.lastLog = t;
   }

@@ -115,6 +115,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
     | { readonly forMs: number; readonly where: string; readonly what?: "test write" }
     | undefined;
   /**
+   * While a write of the convergence history kept in the data directory has run `SAVE_STALLED_MS`
+   * without ending: how long, and its file. A stop waits for it too (twins/stop-wait.ts).
+   */
+  readonly stalledHistory?: { readonly forMs: number; readonly where: string } | undefined;
+  /**
    * While the convergence history kept in the data directory cannot be written: since when, its
    * file and why (twins/history-keeper.ts); undefined while it is written, or not kept.
    */

@@ -19,7 +19,8 @@ import { type AwaySpan, AwaySpans } from "./broker-spans.js";
 import type { BrokerLoss } from "./broker-watch.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
-import { HistoryKeeper, type HistoryUnwritten, type KeptHistory } from "./history-keeper.js";
+import { HistoryKeeper, type HistoryUnwritten } from "./history-keeper.js";
+import type { KeptHistory } from "./history-restore.js";
 import { MINUTES_KEPT, type MinutePoint, MinuteTier } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
@@ -164,6 +165,12 @@ export class ConvergenceFeed {
   /** While the kept history's writes fail: since when, and why (twins/history-keeper.ts). */
   get historyUnwritten(): HistoryUnwritten | undefined {
     return this.keeper?.unwritten;
+  }
+
+  /** The kept history's write under way once it has stalled (twins/history-keeper.ts). */
+  get historyStalled(): { readonly forMs: number; readonly where: string } | undefined {
+    const s = this.keeper?.stalled;
+    return s === undefined ? undefined : { forMs: this.deps.scheduler.now() - s.since, where: s.file };
   }
 
   /** Stops, and writes the kept history's last points and its clean stop. */

@@ -28,6 +28,8 @@ import { isErrno } from "./store-lock.js";
 import type { SeriesPoint } from "./types.js";
 
 export const HISTORY_FILE = "convergence-history.jsonl";
+/** With nothing else written for this long, an `alive` line says the service still runs. */
+export const HISTORY_ALIVE_MS = 60_000;
 /** The newest format this build reads and writes. */
 export const HISTORY_FORMAT = 3;
 /** The format that added the broker's outages (`away` lines): a file holding none is written as 2. */

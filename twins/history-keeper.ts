@@ -1,20 +1,14 @@
 /**
- * Keeping the convergence history across restarts (twins/history-file.ts holds the file's format).
- * At the start the file is read, and the time the service was not running is marked in the series
- * by a point with `stoppedUntil` (from the file's last record, a clean stop's or, after a kill -9,
- * the last point or `alive` written, to this start), so a chart draws a gap there and not a share
- * held through it. While it runs, the points the feed adds are buffered and appended every
- * `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for `HISTORY_ALIVE_MS`): a kill -9
- * loses at most the points of the last 5 s, and the gap it leaves starts at most a minute early.
- * The file is rewritten whole at the start, when it holds twice the series in lines, and after a
- * failed write (which may have left a torn line), and when the file is gone (removed while it ran:
- * appending would start a file without its header). Records dated after the start (the host's clock
- * set back) are left out, said, and the gap starts at the last record before it. The long tier's
- * minutes (twins/minute-tier.ts) are kept alike, appended as each closes; those the file lacks at a
- * start (the last seconds before a kill, the time down, all of them after a format 1 file) are rebuilt
- * from the fine points. The broker's outages (twins/broker-spans.ts) are appended as each opens and
- * ends, and restored with the rest, one under way at a kill ended where the gap starts. Damage and
- * failures are said and never stop the service; without a data directory nothing of this runs.
+ * Writing the convergence history as the service runs (twins/history-file.ts holds the file's
+ * format, twins/history-restore.ts reads it back at a start). The points the feed adds are buffered
+ * and appended every `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for
+ * `HISTORY_ALIVE_MS`): a kill -9 loses at most the points of the last 5 s, and the gap it leaves
+ * starts at most a minute early. The file is rewritten whole at the start, when it holds twice the
+ * series in lines, and after a failed write (which may have left a torn line), and when the file is
+ * gone (removed while it ran: appending would start a file without its header). The long tier's
+ * minutes (twins/minute-tier.ts) are appended as each closes, the broker's outages
+ * (twins/broker-spans.ts) as each opens and ends. Failures are said and never stop the service; a
+ * write that hangs is told, and a stop waits for it (no process ends before its write does).
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
@@ -27,16 +21,15 @@ import {
   appendHistory,
   awayLine,
   formatFor,
+  HISTORY_ALIVE_MS,
   minuteLine,
-  moveAside,
   pointLine,
-  readHistory,
   rewriteHistory,
   stopLine,
 } from "./history-file.js";
-import { MINUTE_MS, MINUTES_KEPT, type MinutePoint, minuteOf, minutesFrom } from "./minute-tier.js";
+import { type KeptHistory, msOffset } from "./history-restore.js";
+import { MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { isErrno } from "./store-lock.js";
-import { dateOffset } from "./stored-dates.js";
 import type { SeriesPoint } from "./types.js";
 
 /** While the history's writes fail: since when (the scheduler's time), its file, and why. */
@@ -54,136 +47,6 @@ export const HISTORY_STALLED_MS = SAVE_STALLED_MS;
 
 /** How often the points added since the last write are appended. */
 export const HISTORY_FLUSH_MS = 5_000;
-/** With nothing else written for this long, an `alive` line says the service still runs. */
-export const HISTORY_ALIVE_MS = 60_000;
-
-export interface KeptHistory {
-  readonly file: string;
-  /** The series as restored, the gap of the restart marked; empty when there was none. */
-  readonly points: readonly SeriesPoint[];
-  /** The long tier's closed minutes as restored, up to the one the start falls in; empty when none. */
-  readonly minutes: readonly MinutePoint[];
-  /** The broker's outages before the start, oldest first, closed (one under way at a kill at its gap's start). */
-  readonly away?: readonly AwaySpan[];
-  /** False for a file that is left as it is (a newer format, unreadable): memory only. */
-  readonly writable: boolean;
-  /** The topic prefix of the fleet, named in the file's header. */
-  readonly fleet?: string;
-}
-
-/**
- * The date minus the scheduler's time (stored-dates.ts), to the ms: two readings of a real clock a
- * few µs apart would otherwise move each date written and read back by as much.
- */
-const msOffset = (s: Scheduler): number => Math.round(dateOffset(s));
-
-/**
- * Reads the history kept in `file` for the fleet under prefix `fleet`, saying on `logger` what it
- * found and what it leaves out.
- */
-export async function restoreHistory(
-  file: string,
-  capacity: number,
-  scheduler: Scheduler,
-  logger: Logger,
-  fleet?: string,
-  minutesKept = MINUTES_KEPT,
-): Promise<KeptHistory> {
-  const now = scheduler.now();
-  // The file holds dates; this scheduler's time may have another origin (a fleet run's start).
-  const offset = msOffset(scheduler);
-  const date = (t: number) => new Date(t + offset).toISOString();
-  const kept = (
-    points: SeriesPoint[],
-    writable: boolean,
-    minutes: MinutePoint[] = [],
-    away: AwaySpan[] = [],
-  ): KeptHistory => ({
-    file,
-    points,
-    minutes,
-    away,
-    writable,
-    ...(fleet !== undefined ? { fleet } : {}),
-  });
-  const read = await readHistory(file, capacity, {
-    notAfter: now,
-    offset,
-    minutesKept,
-    ...(fleet !== undefined ? { fleet } : {}),
-  });
-  if (read.kind === "none") return kept([], true);
-  if (read.kind === "refused") {
-    logger.warn(
-      `twins: the convergence history ${file} is not read (${read.why}): it is left as it is, and this service keeps its history in memory only`,
-    );
-    return kept([], false);
-  }
-  if (read.kind === "foreign" || read.kind === "other-fleet") {
-    try {
-      const to = await moveAside(file, read.kind === "foreign" ? "damaged" : "other-fleet");
-      logger.warn(
-        `twins: the convergence history ${file} is not read (${read.why}): moved to ${to}, a new one is started`,
-      );
-      return kept([], true);
-    } catch (e) {
-      logger.warn(
-        `twins: the convergence history ${file} is not read (${read.why}) and cannot be moved aside (${(e as Error).message}): this service keeps its history in memory only`,
-      );
-      return kept([], false);
-    }
-  }
-  const { history } = read;
-  if (history.bad.count > 0)
-    logger.warn(
-      `twins: the convergence history ${file} has ${history.bad.count} damaged line(s), left out (${history.bad.first}); the rest is read and the file written again without them`,
-    );
-  if (history.future.latest !== undefined)
-    logger.warn(
-      `twins: the convergence history ${file} has ${history.future.count} record(s) dated after this start (up to ${date(history.future.latest)}, now ${date(now)}: the host's clock was set back since they were written), left out; the gap is marked from the last record before now`,
-    );
-  const points = [...history.points];
-  // The minute the start falls in is open again: the live tier goes on with it.
-  const keptMinutes = history.minutes.filter((m) => m.t < minuteOf(now));
-  const last = points.at(-1);
-  // An outage under way at a kill or a stop ended, as far as anything was measured, when the service
-  // did; one whose start is the file's last record (killed before anything later was written) is
-  // all in the restart's gap, and left out.
-  const closed = (to: number) =>
-    history.away.map((s) => (s.to === undefined ? { ...s, to } : s)).filter((s) => (s.to ?? to) > s.from);
-  if (last === undefined)
-    return kept(points, true, keptMinutes, closed(Math.min(now, history.lastAlive ?? now)));
-  const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
-  const { stoppedUntil: _, ...held } = last;
-  const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
-  if (from === last.t) points[points.length - 1] = marker;
-  else points.push(marker);
-  if (points.length > capacity) points.shift();
-  const minutes = [...keptMinutes, ...minutesLacking(keptMinutes, points, now, minutesKept)].slice(
-    -minutesKept,
-  );
-  const how = history.stopped
-    ? "it stopped cleanly then"
-    : `it recorded no clean stop: killed, crashed, a power cut, or a clean stop it could not write down (a disk read-only or full then; that stop said so), up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
-  logger.info(
-    { points: points.length, from, to: now },
-    `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
-  );
-  return kept(points, true, minutes, closed(from));
-}
-
-/** The minutes the file lacks, after its last one (or from the first fine point) up to now's, rebuilt from `points`. */
-function minutesLacking(
-  kept: readonly MinutePoint[],
-  points: readonly SeriesPoint[],
-  now: number,
-  minutesKept: number,
-): MinutePoint[] {
-  const to = minuteOf(now);
-  const after = kept.at(-1);
-  const from = after !== undefined ? after.t + MINUTE_MS : minuteOf(points[0]?.t ?? now);
-  return minutesFrom(points, Math.max(from, to - minutesKept * MINUTE_MS), to);
-}
 
 /** Appends the feed's points to the kept history; see the header. */
 export class HistoryKeeper {
@@ -199,6 +62,8 @@ export class HistoryKeeper {
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
+  /** When the write under way began (the scheduler's time); undefined while none is. */
+  private began: number | undefined;
   /** Why the clean stop's record was not written (close()), told as the service stops. */
   private stopUnwritten: unknown;
   private readonly timer: Timer;
@@ -262,6 +127,17 @@ export class HistoryKeeper {
     const e = this.lastError;
     const cause = e instanceof Error ? e.message : String(e);
     return since === undefined ? undefined : { since, file: this.kept.file, cause };
+  }
+
+  /**
+   * The write under way once it has run `HISTORY_STALLED_MS` (a frozen or hung disk): since when, and
+   * its file; undefined otherwise. A stop waits for it, as for a save, and says so (twins/stop-wait.ts).
+   */
+  get stalled(): { readonly since: number; readonly file: string } | undefined {
+    const since = this.began;
+    return since !== undefined && this.scheduler.now() - since >= HISTORY_STALLED_MS
+      ? { since, file: this.kept.file }
+      : undefined;
   }
 
   /** Resolves once the write under way, if any, is over. */
@@ -348,12 +224,14 @@ export class HistoryKeeper {
     this.awayPending = false;
     this.busy = true;
     this.lastWrite = now;
-    // One that hangs counts as failing once stalled, until it ends: the end says which way.
+    this.began = now;
+    // One that hangs counts as failing once stalled, until it ends: the end says which way. Failing
+    // since it began: `/healthz` counted its `for N s` from the stall's judging, 5 s late.
     const stall = this.scheduler.at(now + HISTORY_STALLED_MS, () => {
       this.lastError = new Error(
         `a write begun ${HISTORY_STALLED_MS / 1000} s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)`,
       );
-      this.failures.failed(this.lastError);
+      this.failures.failed(this.lastError, {}, now);
     });
     this.writing = (async () => {
       try {
@@ -378,10 +256,11 @@ export class HistoryKeeper {
         this.rewrite = true;
         if (closing) this.stopUnwritten = err;
         this.lastError = err;
-        this.failures.failed(err);
+        this.failures.failed(err, {}, now);
       } finally {
         stall.cancel();
         this.busy = false;
+        this.began = undefined;
       }
     })();
   }

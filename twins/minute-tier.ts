@@ -144,9 +144,19 @@ export class MinuteTier {
     this.arm();
   }
 
-  /** The closed minutes and the one under way, oldest first. */
+  /**
+   * The closed minutes and the one under way, oldest first. The one under way is `down` as soon as
+   * the stall watch has seen a stall in it (the process runs again): it was shown so only once the
+   * minute closed, up to a minute after (tick).
+   */
   all(): MinutePoint[] {
-    return [...this.minutes, this.open.point()];
+    const open = this.open.point();
+    const now = this.deps.scheduler.now();
+    const stalled =
+      open.down !== true &&
+      this.deps.stalls !== undefined &&
+      this.stalledIn(this.open.t + MINUTE_MS, now)(this.open.t, Math.min(now, this.open.t + MINUTE_MS));
+    return [...this.minutes, stalled ? { ...open, down: true } : open];
   }
 
   /** The closed minutes only, oldest first: what the file holds. */

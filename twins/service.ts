@@ -3,7 +3,7 @@
  * first connection left under way for a service that waits for its broker.
  */
 import type { Twins } from "./api.js";
-import { restoreHistory } from "./history-keeper.js";
+import { restoreHistory } from "./history-restore.js";
 import { resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { restoreDated } from "./stored-dates.js";
 import { TwinsService } from "./twins-service.js";

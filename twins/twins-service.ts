@@ -21,7 +21,7 @@ import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
-import type { KeptHistory } from "./history-keeper.js";
+import type { KeptHistory } from "./history-restore.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
 import { OfflineWritesLog } from "./offline-writes-log.js";
 import type { ResolvedTwinsOptions } from "./options.js";
@@ -151,21 +151,20 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   get waiting(): BrokerWaitStatus | undefined {
     return this.wait?.status;
   }
-
   get lostCause(): string | undefined {
     return this.link.failures?.cause;
   }
-
   get unsavedSince(): number | undefined {
     return this.saver.unsavedSince;
   }
-
   get unsavedCause(): string | undefined {
     return this.saver.unsavedCause;
   }
-
   get stalledSave(): Twins["stalledSave"] {
     return this.saver.stalledSave;
+  }
+  get stalledHistory(): Twins["stalledHistory"] {
+    return this.feed.historyStalled; // its convergence history's write: a stop waits for it too
   }
 
   get fleetUnseen() {

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { HISTORY_FILE } from "../history-file.js";
-import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS } from "../history-keeper.js";
+import { HISTORY_ALIVE_MS, HISTORY_FILE } from "../history-file.js";
+import { HISTORY_FLUSH_MS } from "../history-keeper.js";
 import { MINUTES_KEPT } from "../minute-tier.js";
 import { keptFeed } from "./reports.js";
 

@@ -1,7 +1,7 @@
 /**
  * A write of the convergence history that does not end (a frozen disk: `fsfreeze`): counted as a
  * failing write once it has run HISTORY_STALLED_MS (`/healthz`'s `degraded` reason and
- * `twinfleet_twins_history_written` 0 read `unwritten`), cleared when it ends. Before, only the
+ * `twinfleet_twins_history_written` 0 read `unwritten`), since the write began, cleared when it ends. Before, only the
  * saver's 30 s test write found the freeze. The file's writes are held here as a frozen disk holds them.
  */
 import { pino } from "pino";
@@ -59,8 +59,10 @@ describe("a convergence-history write that does not end (a frozen disk)", () => 
     await turns();
     expect(k.unwritten).toBeUndefined();
     sched.advance(1);
+    // Unwritten since the write began, not since it was judged stuck: `/healthz` said `for 0 s` of a
+    // write 5 s under way.
     expect(k.unwritten).toEqual({
-      since: HISTORY_FLUSH_MS + HISTORY_STALLED_MS,
+      since: HISTORY_FLUSH_MS,
       file: "/data/convergence-history.jsonl",
       cause:
         "a write begun 5 s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)",
@@ -73,7 +75,7 @@ describe("a convergence-history write that does not end (a frozen disk)", () => 
     sched.advance(3 * HISTORY_FLUSH_MS); // no second write behind the hung one
     await turns();
     expect(disk.held).toHaveLength(1);
-    expect(k.unwritten?.since).toBe(HISTORY_FLUSH_MS + HISTORY_STALLED_MS);
+    expect(k.unwritten?.since).toBe(HISTORY_FLUSH_MS);
     disk.frozen = false; // fsfreeze -u: the write ends
     disk.held[0]?.thaw();
     await k.settled();
@@ -84,16 +86,47 @@ describe("a convergence-history write that does not end (a frozen disk)", () => 
     k.stop();
   });
 
+  it("says how long its hung write has run, and a clean stop waits for it, then records the stop", async () => {
+    // A SIGTERM while the history's write hangs waited for it with nothing said: the stop now reads
+    // `stalled` (twins/stop-wait.ts), and still waits, as the process cannot end before the write.
+    disk.frozen = false;
+    disk.held = [];
+    const { sched, k } = keeper();
+    await turns();
+    disk.frozen = true;
+    k.added({ t: HISTORY_FLUSH_MS, fraction: 1, inSync: 1, known: 1 }, false);
+    sched.advance(HISTORY_FLUSH_MS);
+    await turns();
+    sched.advance(HISTORY_STALLED_MS - 1);
+    expect(k.stalled).toBeUndefined();
+    sched.advance(1);
+    expect(k.stalled).toEqual({ since: HISTORY_FLUSH_MS, file: "/data/convergence-history.jsonl" });
+    let closed = false;
+    const closing = k.close().then(() => {
+      closed = true;
+    });
+    sched.advance(60_000);
+    await turns();
+    expect(closed).toBe(false);
+    expect(k.stalled?.since).toBe(HISTORY_FLUSH_MS);
+    const writes = disk.writes;
+    disk.frozen = false; // fsfreeze -u
+    disk.held[0]?.thaw();
+    await closing;
+    expect(disk.writes).toBe(writes + 1); // the clean stop's record, after the write it waited for
+    expect(k.stalled).toBeUndefined();
+  });
+
   it("a hung write that then fails stays failing, with the failure's cause", async () => {
     disk.frozen = true;
     disk.held = [];
     const { sched, k } = keeper(); // the start's whole write hangs
     sched.advance(HISTORY_STALLED_MS);
-    expect(k.unwritten?.since).toBe(HISTORY_STALLED_MS);
+    expect(k.unwritten?.since).toBe(0);
     disk.held[0]?.fail(new Error("EIO: i/o error, write"));
     await k.settled();
     expect(k.unwritten).toEqual({
-      since: HISTORY_STALLED_MS,
+      since: 0,
       file: "/data/convergence-history.jsonl",
       cause: "EIO: i/o error, write",
     });

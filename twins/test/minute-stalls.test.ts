@@ -78,6 +78,22 @@ describe("the minutes a stall of the service is told down in", () => {
     expect(a.tier.closedMinutes()[1]).toEqual({ t: T0 + MINUTE_MS, down: true });
   });
 
+  it("the minute under way shows a stall in it as soon as the process runs again, not at its close", () => {
+    // Served so by /api/convergence/minutes: a 3 s SIGSTOP at :15 showed in its minute only once the
+    // minute closed, 42 s later.
+    const a = tierAt();
+    a.stallAt(20_000, 3_000); // 10:00:20 to 10:00:23, read at once
+    expect(a.tier.all()).toEqual([{ t: T0, ...share, down: true }]);
+    a.downs(MINUTE_MS + 30_000); // the minute closed down; the next one under way is not
+    expect(a.tier.all().map((m) => m.down === true)).toEqual([true, false]);
+    const b = tierAt();
+    b.stallAt(20_000, 1_500); // a pause shorter than a stall
+    expect(b.tier.all()).toEqual([{ t: T0, ...share }]);
+    const c = tierAt(false); // virtual time: a stall is judged by the minute's timer, at its close
+    c.stallAt(20_000, 3_000);
+    expect(c.tier.all()).toEqual([{ t: T0, ...share }]);
+  });
+
   it("a pause shorter than a stall (1.5 s) marks nothing", () => {
     const a = tierAt();
     a.stallAt(MINUTE_MS - 500, 1_500);
@@ -103,6 +119,7 @@ describe("the minutes a stall of the service is told down in", () => {
     feed.schedule();
     scheduler.advance(20_000);
     scheduler.jump(3_000); // 10:00:20 to 10:00:23: its minute timer on time
+    expect(feed.minutes().map((m) => m.down === true)).toEqual([true]); // the minute under way
     scheduler.advance(2 * MINUTE_MS - scheduler.now() + T0);
     expect(feed.minutes().map((m) => m.down === true)).toEqual([true, false, false]);
     feed.stop();

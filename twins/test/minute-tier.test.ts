@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { ConvergenceFeed, fleetFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
-import { HISTORY_FLUSH_MS, restoreHistory } from "../history-keeper.js";
+import { HISTORY_FLUSH_MS } from "../history-keeper.js";
+import { restoreHistory } from "../history-restore.js";
 import { MINUTE_MS, MINUTES_KEPT, minutesFrom } from "../minute-tier.js";
 import { followersReport } from "./reports.js";
 

@@ -5,7 +5,7 @@ import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import type { ConvergenceReport } from "../convergence.js";
 import { ConvergenceFeed } from "../convergence-feed.js";
-import { restoreHistory } from "../history-keeper.js";
+import { restoreHistory } from "../history-restore.js";
 import { MINUTES_KEPT } from "../minute-tier.js";
 
 export function followersReport(inSync: number, n = 4): ConvergenceReport {

@@ -92,6 +92,47 @@ describe("stop wait", () => {
     saver.kill();
   });
 
+  it("names the history's hung write beside the save's, the longest under way first", async () => {
+    // fsfreeze: the convergence history's write hung 7 s before the stop, the stop's last save after it.
+    const { sched, lines, thaws, saver } = frozen();
+    const wait = new StopWait(sched, pinoOf(lines));
+    const historyFrom = sched.now();
+    const history = "/data/convergence-history.jsonl";
+    wait.watch({
+      get stalledSave() {
+        return saver.stalledSave;
+      },
+      get stalledHistory() {
+        const forMs = sched.now() - historyFrom;
+        return forMs >= SAVE_STALLED_MS ? { forMs, where: history } : undefined;
+      },
+    });
+    sched.advance(7000);
+    saver.save();
+    await until(() => thaws.length === 1);
+    wait.begin("SIGTERM");
+    sched.advance(SAVE_STALLED_MS);
+    expect(wait.againLine("SIGTERM")).toBe(
+      `SIGTERM: the twins service is stopping already, waiting for its convergence history's write to ${history}, under way 12 s and its save to /data/twins.json, under way 5 s: its disk or file system is not answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included; it ends once those writes have ended, its lock removed`,
+    );
+    sched.advance(STOP_WAIT_LOG_MS - SAVE_STALLED_MS);
+    const told = lines.filter((l) => l.msg.startsWith("SIGTERM:"));
+    expect(told.map((l) => [l.msg.replace(/: its disk .* SIGKILL included;/, ": …;"), l.stalledMs])).toEqual([
+      [
+        `SIGTERM: the twins service stops once its convergence history's write has ended; it waits for its convergence history's write to ${history}, under way 7 s: …; its clean stop is recorded in the history then, and new commands are refused (the web server is closed)`,
+        7000,
+      ],
+      [
+        `SIGTERM: the twins service still waits for its convergence history's write to ${history}, under way 12 s and its save to /data/twins.json, under way 5 s: …; commands under way are answered once the save ends, new ones are refused (the web server is closed)`,
+        12000,
+      ],
+    ]);
+    thaws[0]?.();
+    await saver.flush();
+    wait.done();
+    saver.kill();
+  });
+
   it("says a stop asked for while the start waits for its data directory, and tells a second signal so", async () => {
     // fsfreeze before the start: the lock's write held. The first SIGTERM said nothing, the second
     // "a few seconds at most", and the process waited until the thaw.

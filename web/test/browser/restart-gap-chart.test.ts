@@ -1,7 +1,7 @@
 /**
  * The convergence chart (web/public/charts.js) draws the time the twins service was not running as a
  * gap: a history kept in its data directory marks a restart with a point carrying `stoppedUntil`
- * (twins/history-keeper.ts). Without that, the share from before the restart ran on through it as
+ * (twins/history-restore.ts). Without that, the share from before the restart ran on through it as
  * if measured. The module is loaded in Debian's Chromium from the page's own files, and given a
  * history as /api/convergence serves it after a restart.
  */
