@@ -30,7 +30,10 @@ function columns(minutes: readonly MinutePoint[], t0: number, t1: number, cols: 
     const first = Math.max(0, Math.floor((m.t - t0) / step));
     const last = Math.min(cols - 1, Math.ceil((m.t + MINUTE_MS - t0) / step) - 1);
     for (let i = first; i <= last; i++) {
-      if (m.fraction !== undefined) low[i] = Math.min(low[i] ?? 1, m.fraction);
+      // A minute in which nodes were joining is drawn as one with nothing judged: its share (`0 of
+      // 2` as the first followers were heard) says how far registration had got, and it set the
+      // scale's floor at 0 % under a fleet in sync since.
+      if (m.fraction !== undefined && !m.joining) low[i] = Math.min(low[i] ?? 1, m.fraction);
       if (m.away) away[i] = true;
       if (m.down) down[i] = true;
     }

@@ -65,6 +65,27 @@ describe("the convergence chart's last 48 h", () => {
     expect(bottom).toBe(`${" ".repeat(14)}..  ##`);
   });
 
+  // It said `lowest 0.0 % (0 of 2) at 10:11 UTC` and drew the scale from 0 % under a fleet in sync.
+  it("leaves a minute in which nodes joined out of the lowest and the scale, drawn as nothing judged", () => {
+    const minutes: MinutePoint[] = [
+      { t: at(10, 11), fraction: 0, inSync: 0, known: 2, online: 2, joining: true },
+      { t: at(10, 12), fraction: 16 / 19, inSync: 16, known: 19, online: 19 },
+      { t: at(10, 13), fraction: 1, inSync: 20, known: 20, online: 20 },
+    ];
+    const lines = renderMinutes({ kind: "minutes", minutes, t: at(10, 14) }, 45, 6, ASCII).map(plain);
+    expect(lines[0]).toBe("lowest 84.2 % (16 of 19) at 10:12 UTC");
+    expect(lines.at(-2)?.startsWith(" 80%")).toBe(true);
+    // 10 minutes over 40 columns: 10:11 is columns 24–27, nothing drawn there.
+    expect(lines.slice(1, -1).map((l) => l.slice(5 + 24, 5 + 28))).toEqual(["    ", "    ", "    ", "    "]);
+    const first = renderMinutes(
+      { kind: "minutes", minutes: minutes.slice(0, 1), t: at(10, 11) + 30_000 },
+      45,
+      6,
+      ASCII,
+    );
+    expect(plain(first[0] ?? "")).toBe("nothing judged yet: nodes joining");
+  });
+
   it("says what it cannot show in the chart's place, wrapped to the box", () => {
     const lines = renderMinutes({ kind: "none", why: NO_TWINS_SERVICE }, 30, 8, ASCII).map(plain);
     expect(lines.join(" ")).toBe(NO_TWINS_SERVICE);
