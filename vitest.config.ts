@@ -15,6 +15,7 @@ const MOCKING = [
   "broker/test/store-probe-stall.test.ts",
   "cli/test/sim-console-load.test.ts",
   "fleet/test/start-options.test.ts",
+  "fleet/test/virtual-split-unstarted.test.ts",
   "node/test/make-dir-frozen.test.ts",
   "node/test/scheduler-origin.test.ts",
   "node/test/whole-file.test.ts",

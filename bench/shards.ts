@@ -229,6 +229,8 @@ export async function shards(argv: string[]): Promise<void> {
       registered: merged.registration.registered,
     },
     offsetUncertaintyMaxMs: merged.shards.offsetUncertaintyMaxMs,
+    // The bound on a latency across shards (docs/shards.md, "Clock offsets"): the table's column.
+    crossShardErrorMaxMs: merged.shards.crossShardErrorMaxMs,
     perShard: merged.shards.lines.map(({ file: _f, ...l }) => l),
     rssMBPerShard: parts.map((p) => p.sim.rssMB),
     processes: used,

@@ -172,15 +172,33 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
       this.latest = launchAt;
       this.tell({ type: "launch", at: launchAt });
     };
+    // A part's thread that cannot be made (Node refuses it: no memory for another isolate, limits it
+    // will not take): the run fails at once, named, its threads made so far ended below. It used to
+    // fail as Node's bare error, and only once the whole fleet's pairing had been desired (minutes,
+    // on a large fleet), the threads made running meanwhile.
+    let unstarted = false;
     const ended = new Promise<void>((resolve, reject) => {
-      this.ranges.forEach(([from, to], k) => {
+      for (const [k, [from, to]] of this.ranges.entries()) {
         const task: PartTask = { options: { ...this.options, workers: undefined }, from, to, epochMs };
         const heap = Math.max(partHeapMinMB(), Math.ceil((to - from) * PART_HEAP_MB_PER_NODE));
-        const w = new Worker(threadSource("fleet/virtual-part-worker"), {
-          eval: true,
-          workerData: task,
-          resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: partYoungGenerationMB() },
-        });
+        let w: Worker;
+        try {
+          w = new Worker(threadSource("fleet/virtual-part-worker"), {
+            eval: true,
+            workerData: task,
+            resourceLimits: {
+              maxOldGenerationSizeMb: heap,
+              maxYoungGenerationSizeMb: partYoungGenerationMB(),
+            },
+          });
+        } catch (e) {
+          unstarted = true;
+          const why = e instanceof Error ? e.message : String(e);
+          reject(
+            new Error(`part ${k + 1} of ${n} (${to - from} nodes): its thread could not be started: ${why}`),
+          );
+          break;
+        }
         this.workers.push(w);
         w.on("message", (m: PartMessage) => {
           switch (m.type) {
@@ -223,11 +241,12 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
           if (results[k] === undefined)
             reject(new Error(`part ${k + 1} of ${n} ended (code ${code}) before its report`));
         });
-      });
+      }
     });
     // A part that dies while the launch is found is heard of below: not an unhandled rejection meanwhile.
     ended.catch(() => {});
     try {
+      if (unstarted) await ended;
       // The nodes launch when the whole fleet's pairing has been desired, as in one thread: that
       // takes longer than any part's, and is found here on a twins service of the whole fleet.
       launchAt = await this.desiredAt(plan);

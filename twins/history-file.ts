@@ -56,6 +56,7 @@ const minuteSchema = z
     online: count.optional(),
     away: z.literal(true).optional(),
     down: z.literal(true).optional(),
+    joining: z.literal(true).optional(),
   })
   .strict();
 const lineSchema = z.union([

@@ -40,6 +40,14 @@ export interface MinutePoint {
    * one, the minute's timer STALL_MIN_MS late or more).
    */
   readonly down?: true;
+  /**
+   * Followers new to the service appeared in the minute (more known than at its start): nodes
+   * registering (a fleet's first minute, a node added, a service without a data directory restarted).
+   * A newcomer is not in sync until its first sync, so the minute's share says how far registration
+   * had got (`0 of 2` as the first two followers were heard), not how the fleet kept in sync: it is
+   * kept as measured, and the summary's lowest and a chart's scale leave it out.
+   */
+  readonly joining?: true;
 }
 
 export const minuteOf = (t: number): number => Math.floor(t / MINUTE_MS) * MINUTE_MS;
@@ -50,12 +58,19 @@ class Minute {
   private online: number | undefined;
   away = false;
   down = false;
+  joining = false;
 
-  constructor(readonly t: number) {}
+  /** `known`: the followers known as the minute began (the state carried into it). */
+  constructor(
+    readonly t: number,
+    private known: number,
+  ) {}
 
   /** The share was `p` at some moment of the minute. */
   see(p: SeriesPoint | undefined): void {
     if (p === undefined) return;
+    if (p.known > this.known) this.joining = true;
+    this.known = Math.max(this.known, p.known);
     if (p.online !== undefined && p.known > 0) this.online = Math.min(this.online ?? p.online, p.online);
     const judged = p.known > 0 && (p.online === undefined || p.online > 0);
     if (judged && (this.low === undefined || p.fraction < this.low.fraction)) this.low = p;
@@ -69,6 +84,7 @@ class Minute {
       ...(this.online !== undefined ? { online: this.online } : {}),
       ...(this.away ? { away: true } : {}),
       ...(this.down ? { down: true } : {}),
+      ...(this.joining ? { joining: true } : {}),
     };
   }
 }
@@ -77,9 +93,17 @@ class Minute {
 const stoppedAt = (p: SeriesPoint | undefined, t: number): boolean =>
   p?.stoppedUntil !== undefined && p.t <= t && t < p.stoppedUntil;
 
-/** The minute starting at `m`, from the state carried into it and the fine points added in it. */
-function gathered(m: number, carried: SeriesPoint | undefined, within: readonly SeriesPoint[]): Minute {
-  const minute = new Minute(m);
+/**
+ * The minute starting at `m`, from the state carried into it and the fine points added in it;
+ * `known`: the followers known as it began (those of the state carried, none before the first point).
+ */
+function gathered(
+  m: number,
+  carried: SeriesPoint | undefined,
+  within: readonly SeriesPoint[],
+  known = carried?.known ?? 0,
+): Minute {
+  const minute = new Minute(m, known);
   if (stoppedAt(carried, m)) minute.down = true;
   else minute.see(carried);
   for (const p of within) {
@@ -104,7 +128,8 @@ export function minutesFrom(points: readonly SeriesPoint[], from: number, to: nu
     const within: SeriesPoint[] = [];
     let j = i;
     while (j < points.length && (points[j]?.t ?? 0) < m + MINUTE_MS) within.push(points[j++] as SeriesPoint);
-    out.push(gathered(m, carried, within).point());
+    // Before the series' first point (its oldest dropped past its capacity) nothing says what was known.
+    out.push(gathered(m, carried, within, carried?.known ?? points[0]?.known ?? 0).point());
   }
   return out;
 }
@@ -140,7 +165,9 @@ export class MinuteTier {
     // A restart within the minute: its marker is in it (the service was down for part of it).
     const last = deps.last;
     this.open =
-      last !== undefined && last.t >= start ? gathered(start, undefined, [last]) : gathered(start, last, []);
+      last !== undefined && last.t >= start
+        ? gathered(start, undefined, [last], last.known)
+        : gathered(start, last, []);
     this.arm();
   }
 
@@ -213,7 +240,7 @@ export class MinuteTier {
 
   /** A minute opened with the state held (the broker away, or the share from before). */
   private heldMinute(t: number): Minute {
-    const m = new Minute(t);
+    const m = new Minute(t, this.held?.known ?? 0);
     if (this.brokerAway) m.away = true;
     else m.see(this.held);
     return m;

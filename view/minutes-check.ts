@@ -66,7 +66,7 @@ function minuteWrong(m: unknown, before: number, now: number): string | undefine
     if (p[k] !== undefined && !isCount(p[k])) return `has ${k} ${shownValue(p[k])}, not a count`;
   if (typeof p.inSync === "number" && typeof p.known === "number" && p.inSync > p.known)
     return `has inSync ${p.inSync} of known ${p.known}`;
-  for (const k of ["away", "down"] as const)
+  for (const k of ["away", "down", "joining"] as const)
     if (p[k] !== undefined && p[k] !== true) return `has ${k} ${shownValue(p[k])}, not true`;
   return undefined;
 }

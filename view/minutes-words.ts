@@ -18,22 +18,45 @@ export function minuteClock(t: number): string {
 }
 
 /**
- * The summary's parts, each in its forms from longest to shortest: the lowest share and when (or
- * `nothing judged yet`), the minutes the broker was away, the minutes the service was not running.
+ * The summary's parts, each in its forms from longest to shortest: the lowest share and when, nodes
+ * joining left out (or `nothing judged yet`, `…: nodes joining` where they were), the minutes the broker was away, the minutes the service was not running.
  * A box too narrow for a part's first form takes a shorter one (`lowest 13.7 % at 04:56`, `low 13.7
- * % at 04:56`, `lowest 13.7 %`, `low 13.7 %`; `away 2 min`; `down 1 min`) rather than cutting it.
+ * % at 04:56`, `lowest 13.7 %`, `low 13.7 %`; `away 2 min`; `down 1 min`) rather than cutting it;
+ * narrower still, `summaryTiny` says them all in one short line.
  */
-export function summaryParts(minutes: readonly MinutePoint[]): string[][] {
+/**
+ * The minute of the lowest share, leaving out those in which nodes were joining (MinutePoint.joining:
+ * a share that says how far registration had got), and whether a joining minute was all there was.
+ */
+export function lowestMinute(minutes: readonly MinutePoint[]): {
+  low: MinutePoint | undefined;
+  joiningOnly: boolean;
+} {
   let low: MinutePoint | undefined;
+  let joining = false;
+  for (const m of minutes) {
+    if (m.fraction === undefined) continue;
+    if (m.joining) joining = true;
+    else if (low?.fraction === undefined || m.fraction < low.fraction) low = m;
+  }
+  return { low, joiningOnly: low === undefined && joining };
+}
+
+export function summaryParts(minutes: readonly MinutePoint[]): string[][] {
+  const { low, joiningOnly } = lowestMinute(minutes);
   let away = 0;
   let down = 0;
   for (const m of minutes) {
-    if (m.fraction !== undefined && (low?.fraction === undefined || m.fraction < low.fraction)) low = m;
     if (m.away) away++;
     if (m.down) down++;
   }
   const parts: string[][] = [];
-  if (low?.fraction === undefined) parts.push(["nothing judged yet", "none judged"]);
+  if (low?.fraction === undefined)
+    parts.push(
+      joiningOnly
+        ? ["nothing judged yet: nodes joining", "nodes joining", "joining"]
+        : ["nothing judged yet", "none judged"],
+    );
   else {
     const share = sharePct(low.fraction);
     const when = minuteClock(low.t);
@@ -49,6 +72,27 @@ export function summaryParts(minutes: readonly MinutePoint[]): string[][] {
   if (away > 0) parts.push([`broker away in ${away} min`, `away ${away} min`]);
   if (down > 0) parts.push([`twins service not running in ${down} min`, `down ${down} min`]);
   return parts;
+}
+
+/**
+ * The summary in one short line for a box too narrow for its parts side by side, longest first: the
+ * lowest share and the minutes the broker was away or the service not running, counted together as
+ * the bands' shortest legend says them (`outage`), e.g. `low 13.7 %; out 3 min`, `13.7 %; out 3m`.
+ * Empty where no minute was away or down (the share alone is then the whole answer).
+ */
+export function summaryTiny(minutes: readonly MinutePoint[]): string[] {
+  const { low } = lowestMinute(minutes);
+  let out = 0;
+  for (const m of minutes) if (m.away || m.down) out++;
+  if (out === 0) return [];
+  const share = low?.fraction === undefined ? undefined : sharePct(low.fraction);
+  const first = share === undefined ? ["none judged", "none judged"] : [`low ${share}`, share];
+  return [
+    `${first[0]}; outage ${out} min`,
+    `${first[0]}; out ${out} min`,
+    `${first[1]}; out ${out} min`,
+    `${first[1]}; out ${out}m`,
+  ];
 }
 
 /**

@@ -19,6 +19,7 @@ import { PartDeathError, VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
+import { OptionError } from "../../protocol/option-error.js";
 import { shown } from "../../protocol/shown.js";
 import { takeStops, whileStarting } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
@@ -123,16 +124,20 @@ export async function runSim(
     { name: "twinfleet sim", doing: () => told.doing },
   );
   const control = { signal: starting.signal, step: told.step };
-  const run = split
-    ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
-    : await withFlagNames(() => FleetRun.start(options, inner, sched, control))
-        .catch((e: unknown) => {
+  // The start's lines end however the start does: a split run's start that threw left them going
+  // every progress interval, and the process with them, after its error.
+  let run: FleetRun | VirtualSplitRun | undefined;
+  try {
+    run = split
+      ? startSplit(split.opts, options, split.ranges, inner)
+      : await withFlagNames(() => FleetRun.start(options, inner, sched, control)).catch((e: unknown) => {
           if (!(e instanceof FleetStartStoppedError)) throw e;
           io.stderr(`twinfleet sim: ${String(e.reason)}: ${e.message}\n`);
           return undefined;
-        })
-        .finally(told.end);
-  told.end();
+        });
+  } finally {
+    told.end();
+  }
   if (run === undefined) {
     io.exit?.(CUT_SHORT_EXIT);
     return;
@@ -260,6 +265,20 @@ export async function runSim(
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onTerm);
     await web?.close();
+  }
+}
+
+/**
+ * A run split over worker threads, started: a start that throws (its threads could not be made) is
+ * the run's failure, named as such (exit 1); bad input stays a usage error (exit 2).
+ */
+function startSplit(...args: Parameters<typeof VirtualSplitRun.start>): VirtualSplitRun {
+  try {
+    return VirtualSplitRun.start(...args);
+  } catch (e) {
+    if (e instanceof OptionError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`cannot start the run over ${args[2].length} worker threads: ${why}`);
   }
 }
 

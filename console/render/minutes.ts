@@ -7,7 +7,7 @@
  */
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
 import type { MinutesState } from "../../view/minutes-feed.js";
-import { minuteClock, spanWords, summaryParts } from "../../view/minutes-words.js";
+import { minuteClock, spanWords, summaryParts, summaryTiny } from "../../view/minutes-words.js";
 import { axisFloor, bars, fractionColor, timeAxis } from "./charts.js";
 import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
 import { wrap } from "./log.js";
@@ -30,7 +30,10 @@ function columns(minutes: readonly MinutePoint[], t0: number, t1: number, cols: 
     const first = Math.max(0, Math.floor((m.t - t0) / step));
     const last = Math.min(cols - 1, Math.ceil((m.t + MINUTE_MS - t0) / step) - 1);
     for (let i = first; i <= last; i++) {
-      if (m.fraction !== undefined) low[i] = Math.min(low[i] ?? 1, m.fraction);
+      // A minute in which nodes were joining is drawn as one with nothing judged: its share (`0 of
+      // 2` as the first followers were heard) says how far registration had got, and it set the
+      // scale's floor at 0 % under a fleet in sync since.
+      if (m.fraction !== undefined && !m.joining) low[i] = Math.min(low[i] ?? 1, m.fraction);
       if (m.away) away[i] = true;
       if (m.down) down[i] = true;
     }
@@ -77,6 +80,33 @@ function fitParts(parts: readonly (readonly string[])[], width: number, rows: nu
   return wrap(parts[0]?.at(-1) ?? "", w).slice(0, rows);
 }
 
+/**
+ * The summary (`summaryParts`) in `rows` lines of `width`: every part, the first in its longest form
+ * that lets them fit, the minutes away and down in their long forms and then their short ones; else
+ * the one short line that says them all (`summaryTiny`); else fewer parts (`fitParts`). The minutes
+ * away or down are what the morning question asks after the share: a box of one row in a 60×15
+ * terminal (22 columns) took `lowest 20.0 % at 09:59` and said nothing of a night's outage, which
+ * its chart had no room to draw either.
+ */
+function fitSummary(
+  parts: readonly (readonly string[])[],
+  tiny: readonly string[],
+  width: number,
+  rows: number,
+): string[] {
+  const w = Math.max(1, width);
+  const fits = (text: string) => wrap(text, w).length <= rows;
+  const [first = [], ...rest] = parts;
+  const restLevels = Math.max(1, ...rest.map((forms) => forms.length));
+  for (let r = 0; r < restLevels; r++)
+    for (const head of first) {
+      const text = [head, ...rest.map((forms) => forms[Math.min(r, forms.length - 1)])].join("; ");
+      if (fits(text)) return wrap(text, w);
+    }
+  for (const text of tiny) if (fits(text)) return wrap(text, w);
+  return fitParts(parts, width, rows);
+}
+
 /** A read's time: a date's UTC time to the second, or the history's clock (virtual time). */
 const readClock = (t: number): string =>
   t > 1e12 ? `${new Date(t).toISOString().slice(11, 19)} UTC` : minuteClock(t);
@@ -117,7 +147,8 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   // took three rows of a 32×8 box, the chart one).
   const room = Math.max(1, height - 3);
   const summary = summaryParts(s.minutes);
-  let words = fitParts(summary, width, room);
+  const tiny = summaryTiny(s.minutes);
+  let words = fitSummary(summary, tiny, width, room);
   let stale: string[] = [];
   if (s.stale !== undefined) {
     const rowsFresh = words.length;
@@ -125,7 +156,7 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
     if (rowsFresh === 1) stale = fitParts([staleForms(s.t, s.stale), ...summary], width, 1);
     else {
       stale = fitParts([staleForms(s.t, s.stale)], width, 1);
-      words = fitParts(summary, width, rowsFresh - 1);
+      words = fitSummary(summary, tiny, width, rowsFresh - 1);
     }
   }
   const rows = Math.max(1, height - stale.length - words.length - 1 - strip);

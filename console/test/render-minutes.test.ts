@@ -65,6 +65,27 @@ describe("the convergence chart's last 48 h", () => {
     expect(bottom).toBe(`${" ".repeat(14)}..  ##`);
   });
 
+  // It said `lowest 0.0 % (0 of 2) at 10:11 UTC` and drew the scale from 0 % under a fleet in sync.
+  it("leaves a minute in which nodes joined out of the lowest and the scale, drawn as nothing judged", () => {
+    const minutes: MinutePoint[] = [
+      { t: at(10, 11), fraction: 0, inSync: 0, known: 2, online: 2, joining: true },
+      { t: at(10, 12), fraction: 16 / 19, inSync: 16, known: 19, online: 19 },
+      { t: at(10, 13), fraction: 1, inSync: 20, known: 20, online: 20 },
+    ];
+    const lines = renderMinutes({ kind: "minutes", minutes, t: at(10, 14) }, 45, 6, ASCII).map(plain);
+    expect(lines[0]).toBe("lowest 84.2 % (16 of 19) at 10:12 UTC");
+    expect(lines.at(-2)?.startsWith(" 80%")).toBe(true);
+    // 10 minutes over 40 columns: 10:11 is columns 24–27, nothing drawn there.
+    expect(lines.slice(1, -1).map((l) => l.slice(5 + 24, 5 + 28))).toEqual(["    ", "    ", "    ", "    "]);
+    const first = renderMinutes(
+      { kind: "minutes", minutes: minutes.slice(0, 1), t: at(10, 11) + 30_000 },
+      45,
+      6,
+      ASCII,
+    );
+    expect(plain(first[0] ?? "")).toBe("nothing judged yet: nodes joining");
+  });
+
   it("says what it cannot show in the chart's place, wrapped to the box", () => {
     const lines = renderMinutes({ kind: "none", why: NO_TWINS_SERVICE }, 30, 8, ASCII).map(plain);
     expect(lines.join(" ")).toBe(NO_TWINS_SERVICE);
@@ -107,12 +128,25 @@ describe("the last 48 h where there is little room", () => {
 
   it("keeps the answer whole in a small box: a shorter form, never a part cut in two", () => {
     const m = { kind: "minutes" as const, minutes: night(), t: at(5, 2) + 30_000 };
+    const sunny = { ...m, minutes: night().map(({ away, down, ...rest }) => rest) };
     // 60×15: a 22×3 box (the words one row); 40×12: a 14×1 box (the words alone).
-    expect(renderMinutes(m, 22, 3, ASCII).map(plain)[0]).toBe("lowest 13.7 % at 04:56");
-    expect(renderMinutes(m, 19, 3, ASCII).map(plain)[0]).toBe("low 13.7 % at 04:56");
-    expect(renderMinutes(m, 14, 1, ASCII).map(plain)).toEqual(["lowest 13.7 %"]);
-    // Where the first part's long form fits, it goes before the others' short ones.
-    expect(renderMinutes(m, 45, 4, ASCII).map(plain)[0]).toBe("lowest 13.7 % (10 of 73) at 04:56 UTC");
+    expect(renderMinutes(sunny, 22, 3, ASCII).map(plain)[0]).toBe("lowest 13.7 % at 04:56");
+    expect(renderMinutes(sunny, 19, 3, ASCII).map(plain)[0]).toBe("low 13.7 % at 04:56");
+    expect(renderMinutes(sunny, 14, 1, ASCII).map(plain)).toEqual(["lowest 13.7 %"]);
+    // The minutes away and down are kept before the share's long form (`(10 of 73) … UTC`).
+    expect(renderMinutes(m, 45, 4, ASCII).map(plain)[0]).toBe("low 13.7 % at 04:56; away 2 min; down 1 min");
+  });
+
+  // They took the share's forms alone (`lowest 13.7 % at 04:56`, `lowest 13.7 %`): the outage was
+  // neither counted nor drawn (no room for the band's row or its legend).
+  it("counts the minutes away and down in a 60×15 and a 40×12 terminal's one row of words", () => {
+    const m = { kind: "minutes" as const, minutes: night(), t: at(5, 2) + 30_000 };
+    expect(renderMinutes(m, 22, 3, ASCII).map(plain)[0]).toBe("low 13.7 %; out 3 min");
+    expect(renderMinutes(m, 14, 1, ASCII).map(plain)).toEqual(["13.7 %; out 3m"]);
+    // The broker away alone: its own short form, where it fits beside the share's.
+    const away = { ...m, minutes: night().map(({ down, ...rest }) => rest) };
+    expect(renderMinutes(away, 22, 3, ASCII).map(plain)[0]).toBe("low 13.7 %; away 2 min");
+    expect(renderMinutes(away, 14, 1, ASCII).map(plain)).toEqual(["13.7 %; out 2m"]);
   });
 });
 
@@ -129,7 +163,7 @@ describe("the last 48 h not read again", () => {
     const lines = renderMinutes(stale, 45, 14, ASCII);
     expect(lines[0]).toBe("{yellow-fg}stale since 05:02: no answer{/yellow-fg}");
     expect(lines.slice(1, 3).map(plain).join(" ")).toBe(
-      "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min",
+      "lowest 13.7 % at 04:56; broker away in 2 min; twins service not running in 1 min",
     );
     expect(chartRows(lines.map(plain))).toBe(chartRows(renderMinutes(fresh, 45, 14, ASCII).map(plain)));
     expect(plain(lines.at(-1) ?? "")).toBe("     -13 min / broker away, twins down  05:02");
@@ -150,8 +184,8 @@ describe("the last 48 h not read again", () => {
   it("says the read's time at least, in a narrow box before the answer", () => {
     expect(renderMinutes(stale, 30, 6, ASCII).map(plain).slice(0, 3)).toEqual([
       "stale since 05:02: no answer",
-      "lowest 13.7 % (10 of 73) at",
-      "04:56 UTC",
+      "lowest 13.7 % at 04:56; away 2",
+      "min; down 1 min",
     ]);
     const refused = { ...fresh, stale: "the twins service at http://127.0.0.1:9 answered 500" };
     expect(renderMinutes(refused, 30, 6, ASCII).map(plain)[0]).toBe("not read since 05:02:30 UTC");
@@ -194,8 +228,10 @@ describe("the console's m key", () => {
     expect(handle.text().join("\n")).not.toContain("last 48 h");
     const shown = await type("m");
     expect(shown).toContain(" convergence, last 48 h ");
-    // 30 columns and 3 rows for words: the last part goes whole rather than cut.
-    expect(chartArea()).toContain("lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min 100%");
+    // 30 columns and 3 rows for words: every part whole, the share's in a shorter form.
+    expect(chartArea()).toContain(
+      "lowest 13.7 % at 04:56; broker away in 2 min; twins service not running in 1 min 100%",
+    );
     const back = await type("m");
     expect(back).not.toContain("last 48 h");
     expect(back).toContain("in sync");
@@ -204,14 +240,15 @@ describe("the console's m key", () => {
 
   it("keeps the title and the answer whole in a 60×15 and a 40×12 terminal", async () => {
     for (const [cols, rows, right, answer] of [
-      [60, 15, 36, "lowest 13.7 % at 04:56"],
-      [40, 12, 24, "lowest 13.7 %"],
+      [60, 15, 36, "low 13.7 %; out 3 min"],
+      [40, 12, 24, "13.7 %; out 3m"],
     ] as const) {
       const source = Object.assign(new FakeSource(20), { minutes: () => night(), clock: at(5, 2) });
       const { handle, type } = opened(source, cols, rows);
       await type("m");
       const pane = handle.text().map((r) => r.slice(right));
-      // `convergence, last ` was all the title said; `lowest 13.7 % (10 of` all the answer.
+      // `convergence, last ` was all the title said; `lowest 13.7 % (10 of` all the answer, and
+      // then `lowest 13.7 % at 04:56` (the minutes away and down left out).
       expect(pane[1], `${cols}×${rows}`).toContain(" last 48 h ");
       expect(pane[2]?.slice(1, -1).trimEnd(), `${cols}×${rows}`).toBe(answer);
       handle.close();

@@ -19,6 +19,13 @@ describe("the history file's minutes", () => {
     expect(read.history.future.count).toBe(0);
   });
 
+  it("keep a minute in which nodes joined as one (MinutePoint.joining)", () => {
+    const joining = { t: 60_000, fraction: 0, inSync: 0, known: 2, online: 2, joining: true as const };
+    const read = parseHistory(header + minuteLine(joining, EPOCH), 16, { offset: EPOCH, notAfter: 600_000 });
+    if (read.kind !== "read") throw new Error(`not read: ${read.kind}`);
+    expect(read.history.minutes).toEqual([joining]);
+  });
+
   it("are left out and counted when dated after the start", () => {
     const text =
       header +

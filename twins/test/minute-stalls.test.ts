@@ -44,7 +44,8 @@ describe("the minutes a stall of the service is told down in", () => {
       [1, true],
       [2, false],
     ]);
-    expect(a.tier.closedMinutes()[0]).toEqual({ t: T0, ...share });
+    // The tier's first minute: its 4 followers new to it (joining).
+    expect(a.tier.closedMinutes()[0]).toEqual({ t: T0, ...share, joining: true });
   });
 
   it("a 3 s stall within a minute: that minute, though its timer came on time", () => {

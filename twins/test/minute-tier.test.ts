@@ -133,8 +133,9 @@ describe("the long tier of the convergence history", () => {
     await a.busy(N, 30_000); // to 10:03:20
     const minutes = a.feed.minutes();
     expect(minutes).toEqual([
-      // Stopped for its last 40 s: down, with the share of its first 20 s (it was told as measured).
-      { t: 10 * HOUR, fraction: 0.7, inSync: 70, known: N, down: true },
+      // Stopped for its last 40 s: down, with the share of its first 20 s (it was told as measured);
+      // the service's first minute, its followers new to it (joining).
+      { t: 10 * HOUR, fraction: 0.7, inSync: 70, known: N, down: true, joining: true },
       { t: 10 * HOUR + MINUTE_MS, down: true },
       { t: 10 * HOUR + 2 * MINUTE_MS, fraction: 0.7, inSync: 70, known: N, down: true },
       { t: 10 * HOUR + 3 * MINUTE_MS, fraction: 1, inSync: N, known: N },

@@ -26,11 +26,14 @@ function spans(minutes, flag, minuteMs) {
 
 /** What the long range says in words: the lowest share and when, and the minutes away or down. */
 export function minutesSummary(d) {
-  const judged = d.minutes.filter((m) => m.fraction !== undefined);
+  // A minute in which nodes were joining says how far registration had got, not the fleet's sync.
+  const measured = d.minutes.filter((m) => m.fraction !== undefined);
+  const judged = measured.filter((m) => !m.joining);
   const away = d.minutes.filter((m) => m.away).length;
   const down = d.minutes.filter((m) => m.down).length;
   const parts = [];
-  if (judged.length === 0) parts.push("nothing judged yet");
+  if (judged.length === 0)
+    parts.push(measured.length > 0 ? "nothing judged yet: nodes joining" : "nothing judged yet");
   else {
     const low = judged.reduce((a, b) => (b.fraction < a.fraction ? b : a));
     parts.push(`lowest ${pct(low.fraction)} (${low.inSync} of ${low.known}) at ${minuteClock(low.t)}`);
@@ -56,11 +59,12 @@ export function minutesChart(d) {
   const x = (t) => PAD.l + ((Math.max(t, t0) - t0) / (t1 - t0)) * iw;
   const y = (f) => PAD.t + (1 - f) * ih;
   const grid = shareGrid(y);
-  // A minute is drawn as a step at its lowest share; one with nothing judged breaks the line.
+  // A minute is drawn as a step at its lowest share; one with nothing judged breaks the line, as
+  // does one in which nodes were joining (its share says how far registration had got).
   const runs = [];
   let run = [];
   for (const m of d.minutes) {
-    if (m.fraction === undefined) {
+    if (m.fraction === undefined || m.joining) {
       if (run.length > 0) runs.push(run);
       run = [];
       continue;

@@ -26,6 +26,11 @@ const cases: Record<string, MinutePoint[]> = {
     { t: at(2, 0), fraction: 0.5, inSync: 2, known: 4 },
   ],
   "virtual time": [{ t: 3_725_000, fraction: 1, inSync: 8, known: 8, away: true }],
+  "a fleet's first minute, its nodes joining": [
+    { t: at(10, 11), fraction: 0, inSync: 0, known: 2, online: 2, joining: true },
+    { t: at(10, 12), fraction: 16 / 19, inSync: 16, known: 19, online: 19 },
+  ],
+  "nodes joining only": [{ t: at(10, 11), fraction: 0, inSync: 0, known: 2, online: 2, joining: true }],
 };
 
 it("words the minutes as the page does", () => {
@@ -37,4 +42,9 @@ it("words the minutes as the page does", () => {
   expect(minutesSummary(cases["a night with an outage and a restart"] ?? [])).toBe(
     "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min",
   );
+  // The registration's `0 of 2` is not the fleet's lowest: it said `lowest 0.0 % (0 of 2) at 10:11 UTC`.
+  expect(minutesSummary(cases["a fleet's first minute, its nodes joining"] ?? [])).toBe(
+    "lowest 84.2 % (16 of 19) at 10:12 UTC",
+  );
+  expect(minutesSummary(cases["nodes joining only"] ?? [])).toBe("nothing judged yet: nodes joining");
 });
