@@ -84,15 +84,15 @@ describe("the minutes a stall of the service is told down in", () => {
     // minute closed, 42 s later.
     const a = tierAt();
     a.stallAt(20_000, 3_000); // 10:00:20 to 10:00:23, read at once
-    expect(a.tier.all()).toEqual([{ t: T0, ...share, down: true }]);
+    expect(a.tier.all()).toEqual([{ t: T0, ...share, joining: true, down: true }]);
     a.downs(MINUTE_MS + 30_000); // the minute closed down; the next one under way is not
     expect(a.tier.all().map((m) => m.down === true)).toEqual([true, false]);
     const b = tierAt();
     b.stallAt(20_000, 1_500); // a pause shorter than a stall
-    expect(b.tier.all()).toEqual([{ t: T0, ...share }]);
+    expect(b.tier.all()).toEqual([{ t: T0, ...share, joining: true }]);
     const c = tierAt(false); // virtual time: a stall is judged by the minute's timer, at its close
     c.stallAt(20_000, 3_000);
-    expect(c.tier.all()).toEqual([{ t: T0, ...share }]);
+    expect(c.tier.all()).toEqual([{ t: T0, ...share, joining: true }]);
   });
 
   it("a pause shorter than a stall (1.5 s) marks nothing", () => {
