@@ -18,6 +18,8 @@ import type { Twins } from "../../twins/index.js";
 import { type Figures, simFigures, twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { BrokerMetrics } from "../broker-metrics.js";
+import type { ConnectionCounts } from "../connection-limits.js";
+import type { EventHub } from "../events.js";
 import { WebMetrics } from "../metrics.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -102,6 +104,18 @@ const runFigures: Required<Figures> = {
   lagP99Ms: () => ({ main: 1 }),
 };
 
+/** A web server's connection counts, and an event hub's, as `twins --http` and `broker --http` have them. */
+const connections = (): ConnectionCounts => ({
+  cap: 256,
+  open: 0,
+  idle: 0,
+  noRequest: 0,
+  refused: 0,
+  pipelined: 0,
+  limited: { connections: 0, rate: 0 },
+});
+const hub = { stats: { clients: 0, dropped: 0 } } as unknown as EventHub;
+
 /** A twins service with no node, as much of it as the figures read. */
 function liveTwins() {
   return {
@@ -130,9 +144,9 @@ beforeAll(async () => {
   const figures = broker.figures;
   // With --tls-port the certificate's expiry is served too.
   const withTls = { ...figures, tally: { ...figures.tally, certificateNotAfter: 2e12 } };
-  brokerCat = await catalogue(new BrokerMetrics(withTls).registry);
-  twinsCat = await catalogue(new WebMetrics(source, liveFigures()).registry);
-  runCat = await catalogue(new WebMetrics(source, runFigures).registry);
+  brokerCat = await catalogue(new BrokerMetrics(withTls, connections()).registry);
+  twinsCat = await catalogue(new WebMetrics(source, liveFigures(), hub, connections()).registry);
+  runCat = await catalogue(new WebMetrics(source, runFigures, hub, connections()).registry);
 });
 afterAll(async () => {
   await broker?.close();
@@ -147,6 +161,12 @@ function all(): Catalogue {
       out.set(name, { type: s.type, labels: new Set([...(had?.labels ?? []), ...s.labels]) });
     }
   return out;
+}
+
+/** The expressions of docs/prometheus-alerts.yml's alerts, in order. */
+function alertExprs(): string[] {
+  const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
+  return [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map((m) => m[1]!);
 }
 
 interface Panel {
@@ -196,10 +216,7 @@ describe("the metrics the alerts and the dashboard read", () => {
   });
 
   it("every alert's expression reads metrics served, as their types and labels", () => {
-    const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
-    const exprs = [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map(
-      (m) => m[1]!,
-    );
+    const exprs = alertExprs();
     expect(exprs.length).toBeGreaterThan(20);
     const cat = all();
     for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
