@@ -5,7 +5,8 @@
  * figure (`sim --http` with its own embedded broker). Each name read exists with the type the query
  * takes it as (rate/increase over a counter or a histogram's series), each label matched or kept by
  * `by (…)` is one of its labels, and each dashboard panel that is not a run's own figure has data on a
- * site of a standalone broker and a twins service.
+ * site of a standalone broker and a twins service. Each metric served is read by an alert or named in
+ * docs/metrics.md ("Metrics no rule reads") with why none is needed.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -220,6 +221,35 @@ describe("the metrics the alerts and the dashboard read", () => {
     expect(exprs.length).toBeGreaterThan(20);
     const cat = all();
     for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
+  });
+
+  it("every metric served is read by an alert or named in docs/metrics.md as one no rule reads, and why", () => {
+    const read = new Set(
+      alertExprs().flatMap((e) =>
+        [...e.matchAll(/\btwinfleet_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")),
+      ),
+    );
+    const metrics = readFileSync(join(ROOT, "docs/metrics.md"), "utf8");
+    const section = metrics.split(/^### Metrics no rule reads$/m)[1]?.split(/^#/m)[0] ?? "";
+    // The first column of its table: `twinfleet_name`, or `twinfleet_prefix_*` for a family.
+    const named = [...section.matchAll(/^\| (`twinfleet_[^|]*)\|/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`(twinfleet_\w+\*?)`/g)].map((n) => n[1]!),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    const listed = (name: string) =>
+      named.some((n) => (n.endsWith("*") ? name.startsWith(n.slice(0, -1)) : n === name));
+    for (const name of all().keys())
+      expect(
+        read.has(name) || listed(name),
+        `${name}: read by no alert, nor named under "Metrics no rule reads"`,
+      ).toBe(true);
+    for (const n of named) {
+      expect(read.has(n), `${n} is named as read by no rule, yet an alert reads it`).toBe(false);
+      expect(
+        [...all().keys()].some((name) => (n.endsWith("*") ? name.startsWith(n.slice(0, -1)) : n === name)),
+        `${n} is named under "Metrics no rule reads" and nothing serves it`,
+      ).toBe(true);
+    }
   });
 
   it("every dashboard query reads metrics served, as their types and labels", () => {
