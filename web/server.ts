@@ -13,7 +13,7 @@ import { carriesToken } from "./auth.js";
 import type { ConnectionLimits } from "./connection-limits.js";
 import type { WebWarn } from "./connection-warnings.js";
 import { newServerStart, tagsOf } from "./etag.js";
-import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
+import { EVENT_STREAM_TYPE, EventHub, MAX_EVENT_CLIENTS } from "./events.js";
 import { continueOnceChecked } from "./expect-continue.js";
 import { httpApp } from "./http-app.js";
 import { useJsonBodies } from "./json-body.js";
@@ -56,7 +56,11 @@ export interface WebServerOptions {
   readonly publicDir?: string;
   /** Bytes an event-stream client may leave unread before it is dropped (default 1 MiB). */
   readonly clientBufferBytes?: number;
-  /** Event streams open at once; one more gets 503 (default 100). */
+  /**
+   * Event streams open at once; one more gets 503 (default 100, or half the connections the server
+   * keeps open when that is fewer: streams never hold every connection, and requests and scrapes
+   * still get in).
+   */
   readonly maxEventClients?: number;
   /** The event stream's `: ping` period (default 15 s); a page takes 3 periods of silence as a stream lost. */
   readonly pingMs?: number;
@@ -112,7 +116,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const wholeList = new WholeListBody(o.source, o.scheduler);
   const hub = new EventHub(o.source, o.kind, o.scheduler, {
     bufferBytes: o.clientBufferBytes,
-    maxClients: o.maxEventClients,
+    maxClients: o.maxEventClients ?? Math.min(MAX_EVENT_CLIENTS, Math.floor(connections.cap / 2)),
     pingMs: o.pingMs,
     catchUp: () => wholeList.catchUp(),
   });

@@ -1,10 +1,11 @@
 /**
  * The event stream's per-client bound over real sockets: a client that stops reading is dropped once
  * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; the
- * number of streams is bounded too; and closing the server ends every stream. A request whose headers
- * never end is closed, and the connections open at once are capped (web/connection-limits.ts): at
- * the cap a new connection takes the place of the one idle longest since its answer, else of the one
- * open longest without a request, and is refused only when every connection is busy.
+ * number of streams is bounded too, to half the connections the server keeps; and closing the server
+ * ends every stream. A request whose headers never end is closed, and the connections open at once
+ * are capped (web/connection-limits.ts): at the cap a new connection takes the place of the one idle
+ * longest since its answer, else of the one open longest without a request, and is refused only when
+ * every connection is busy.
  */
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -255,7 +256,11 @@ describe("connections", () => {
 
   it("at the cap, closes the connection idle longest for a new one; refuses it only when all are busy", async () => {
     const source = new TalkingSource();
-    server = await serve(source, { connections: { headersTimeoutMs: 300, maxConnections: 3 } });
+    // As many streams as connections, which only a server told so keeps (below).
+    server = await serve(source, {
+      connections: { headersTimeoutMs: 300, maxConnections: 3 },
+      maxEventClients: 3,
+    });
     const port = Number(new URL(server.origin).port);
     // Three keep-alive clients, each answered and kept for a next request (a dashboard, a session).
     const first = await answered(port);
@@ -285,6 +290,23 @@ describe("connections", () => {
     });
     expect(metrics).toMatch(/twinfleet_web_connections_closed_total\{reason="refused"\} 1\n/);
     for (const b of busy) b.destroy();
+  });
+
+  it("keeps event streams to half its connections, so requests and scrapes still get in", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, { connections: { maxConnections: 4 } });
+    const port = Number(new URL(server.origin).port);
+    // Pages opened one after another, each stream on a socket of its own: the third and fourth 503.
+    const pages: Socket[] = [];
+    for (let i = 0; i < 4; i++) pages.push(await stream(port));
+    expect(server.hub.maxClients).toBe(2);
+    expect(server.hub.stats.clients).toBe(2);
+    // A probe and a scrape are answered. Before, the server kept 100 streams whatever its cap: four
+    // held all four connections, and every new one, Prometheus's scrape too, was closed unanswered.
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+    expect(metrics).toMatch(/twinfleet_web_connections_closed_total\{reason="refused"\} 0\n/);
+    for (const p of pages) p.destroy();
   });
 
   /** An event stream on a socket of its own, once its answer has begun. */

@@ -5,7 +5,8 @@
  * figure (`sim --http` with its own embedded broker). Each name read exists with the type the query
  * takes it as (rate/increase over a counter or a histogram's series), each label matched or kept by
  * `by (…)` is one of its labels, and each dashboard panel that is not a run's own figure has data on a
- * site of a standalone broker and a twins service.
+ * site of a standalone broker and a twins service. Each metric served is read by an alert or named in
+ * docs/metrics.md ("Metrics no rule reads") with why none is needed.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ import type { Twins } from "../../twins/index.js";
 import { type Figures, simFigures, twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { BrokerMetrics } from "../broker-metrics.js";
+import type { ConnectionCounts } from "../connection-limits.js";
+import type { EventHub } from "../events.js";
 import { WebMetrics } from "../metrics.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -102,6 +105,18 @@ const runFigures: Required<Figures> = {
   lagP99Ms: () => ({ main: 1 }),
 };
 
+/** A web server's connection counts, and an event hub's, as `twins --http` and `broker --http` have them. */
+const connections = (): ConnectionCounts => ({
+  cap: 256,
+  open: 0,
+  idle: 0,
+  noRequest: 0,
+  refused: 0,
+  pipelined: 0,
+  limited: { connections: 0, rate: 0 },
+});
+const hub = { stats: { clients: 0, dropped: 0 } } as unknown as EventHub;
+
 /** A twins service with no node, as much of it as the figures read. */
 function liveTwins() {
   return {
@@ -130,9 +145,9 @@ beforeAll(async () => {
   const figures = broker.figures;
   // With --tls-port the certificate's expiry is served too.
   const withTls = { ...figures, tally: { ...figures.tally, certificateNotAfter: 2e12 } };
-  brokerCat = await catalogue(new BrokerMetrics(withTls).registry);
-  twinsCat = await catalogue(new WebMetrics(source, liveFigures()).registry);
-  runCat = await catalogue(new WebMetrics(source, runFigures).registry);
+  brokerCat = await catalogue(new BrokerMetrics(withTls, connections()).registry);
+  twinsCat = await catalogue(new WebMetrics(source, liveFigures(), hub, connections()).registry);
+  runCat = await catalogue(new WebMetrics(source, runFigures, hub, connections()).registry);
 });
 afterAll(async () => {
   await broker?.close();
@@ -147,6 +162,12 @@ function all(): Catalogue {
       out.set(name, { type: s.type, labels: new Set([...(had?.labels ?? []), ...s.labels]) });
     }
   return out;
+}
+
+/** The expressions of docs/prometheus-alerts.yml's alerts, in order. */
+function alertExprs(): string[] {
+  const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
+  return [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map((m) => m[1]!);
 }
 
 interface Panel {
@@ -196,13 +217,39 @@ describe("the metrics the alerts and the dashboard read", () => {
   });
 
   it("every alert's expression reads metrics served, as their types and labels", () => {
-    const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
-    const exprs = [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map(
-      (m) => m[1]!,
-    );
+    const exprs = alertExprs();
     expect(exprs.length).toBeGreaterThan(20);
     const cat = all();
     for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
+  });
+
+  it("every metric served is read by an alert or named in docs/metrics.md as one no rule reads, and why", () => {
+    const read = new Set(
+      alertExprs().flatMap((e) =>
+        [...e.matchAll(/\btwinfleet_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")),
+      ),
+    );
+    const metrics = readFileSync(join(ROOT, "docs/metrics.md"), "utf8");
+    const section = metrics.split(/^### Metrics no rule reads$/m)[1]?.split(/^#/m)[0] ?? "";
+    // The first column of its table: `twinfleet_name`, or `twinfleet_prefix_*` for a family.
+    const named = [...section.matchAll(/^\| (`twinfleet_[^|]*)\|/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`(twinfleet_\w+\*?)`/g)].map((n) => n[1]!),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    const listed = (name: string) =>
+      named.some((n) => (n.endsWith("*") ? name.startsWith(n.slice(0, -1)) : n === name));
+    for (const name of all().keys())
+      expect(
+        read.has(name) || listed(name),
+        `${name}: read by no alert, nor named under "Metrics no rule reads"`,
+      ).toBe(true);
+    for (const n of named) {
+      expect(read.has(n), `${n} is named as read by no rule, yet an alert reads it`).toBe(false);
+      expect(
+        [...all().keys()].some((name) => (n.endsWith("*") ? name.startsWith(n.slice(0, -1)) : n === name)),
+        `${n} is named under "Metrics no rule reads" and nothing serves it`,
+      ).toBe(true);
+    }
   });
 
   it("every dashboard query reads metrics served, as their types and labels", () => {
