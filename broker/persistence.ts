@@ -138,7 +138,8 @@ export async function openStore(
       close: () => persistence.destroy(),
     };
   const where = `data directory ${dataDir}`;
-  const watch = new StoreWriteWatch(where, logger);
+  // The writes under way are timed on the scheduler, as their stall is.
+  const watch = new StoreWriteWatch(where, logger, undefined, undefined, () => scheduler.now());
   // Writes that neither finish nor fail (a frozen or hung disk): told, and /healthz answers 503.
   const stall = new StoreStallWatch(where, watch, scheduler, logger);
   watch.onProgress = () => stall.progressed();
@@ -152,8 +153,8 @@ export async function openStore(
       failed: (what, err) => watch.failed(what, err),
       succeeded: () => watch.succeeded(),
       // Timed as the store's own writes: one the disk does not answer is its stall.
-      began: () => watch.begin(),
-      ended: () => watch.end(),
+      began: (what) => watch.begin(what),
+      ended: (token) => watch.end(token),
     },
     scheduler,
   );

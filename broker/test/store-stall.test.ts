@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { StoreStallWatch } from "../store-stall.js";
+import { storeWriteName } from "../store-write-names.js";
+import { StoreWriteWatch } from "../store-writes.js";
 
 const dirs: string[] = [];
 let broker: RunningBroker | undefined;
@@ -77,13 +79,13 @@ describe("a data directory whose writes stop finishing", () => {
     const health = broker.figures.storeHealth();
     expect(health.up).toBe(false);
     expect(health.up ? "" : health.problem).toBe(
-      `data directory ${dataDir} has finished no write for 6 s (1 waiting): its disk or file system is not answering`,
+      `data directory ${dataDir} has finished no write for 6 s (1 waiting, the oldest a retained message for tf/report/n-1, for 6.0 s): its disk or file system is not answering`,
     );
     const errors = lines.filter((l) => l.level === 50);
     expect(errors.map((l) => l.msg)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^data directory ${dataDir} has finished no write for 5 s, and none has failed: .*fsfreeze -u`,
+          `^data directory ${dataDir} has finished no write for 5 s \\(1 waiting, the oldest a retained message for tf/report/n-1, for 5\\.0 s\\), and none has failed: .*fsfreeze -u`,
         ),
       ),
     ]);
@@ -100,10 +102,38 @@ describe("a data directory whose writes stop finishing", () => {
 });
 
 describe("StoreStallWatch", () => {
+  it("names the oldest write waiting, whatever began after it, and how long it has waited", () => {
+    const { logger, lines } = capture();
+    const sched = new FakeScheduler();
+    const writes = new StoreWriteWatch("data directory d", logger, undefined, undefined, () => sched.now());
+    const watch = new StoreStallWatch("data directory d", writes, sched, logger);
+    writes.onProgress = () => watch.progressed();
+    const client = { id: "n-7" };
+    writes.begin(storeWriteName("putWill", [client, {}]));
+    sched.advance(2_000);
+    const retained = writes.begin(
+      storeWriteName("storeRetained", [{ topic: "tf/report/n-3", payload: Buffer.from("x") }]),
+    );
+    writes.begin(storeWriteName("addSubscriptions", [client, []]));
+    sched.advance(3_000);
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        /^data directory d has finished no write for 5 s \(3 waiting, the oldest the will of n-7, for 5\.0 s\), and none/,
+      ),
+    ]);
+    writes.end(retained);
+    expect(watch.problem).toBeUndefined();
+    sched.advance(7_000);
+    expect(watch.problem).toBe(
+      "data directory d has finished no write for 7 s (2 waiting, the oldest the will of n-7, for 12.0 s): its disk or file system is not answering",
+    );
+    watch.stop();
+  });
+
   it("leaves a slow store that still finishes writes alone, and an idle one", () => {
     const { logger, lines } = capture();
     const sched = new FakeScheduler();
-    const writes = { writing: 0 };
+    const writes = { writing: 0, underWay: { oldest: () => undefined } };
     const watch = new StoreStallWatch("data directory d", writes, sched, logger);
     sched.advance(60_000);
     // Always some waiting, one finishing every 4 s.
@@ -124,7 +154,7 @@ describe("StoreStallWatch", () => {
     // loop held for 6 s runs the first one 6 s late, before the writes' callbacks of that time.
     let t = 0;
     const sched = { now: () => t, wallNow: () => t, at: () => ({ cancel() {} }) };
-    const writes = { writing: 2 };
+    const writes = { writing: 2, underWay: { oldest: () => undefined } };
     const watch = new StoreStallWatch("data directory d", writes, sched, logger);
     watch.progressed();
     t = 6_000;
