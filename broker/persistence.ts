@@ -15,6 +15,7 @@ import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
+import { StoreCloseWait } from "./store-close-wait.js";
 import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -161,14 +162,20 @@ export async function openStore(
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
   const repair = new LevelRepair(db, dataDir, where, logger);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
+  // The stall is still watched while the store closes, and a wait on a disk that does not answer told.
   const close = async () => {
-    stall.stop();
     probe.stop();
-    await probe.settled();
-    await watch.settled();
-    await repair.settled();
-    watch.closing();
-    await persistence.destroy();
+    const wait = new StoreCloseWait(where, watch, scheduler, logger);
+    try {
+      await probe.settled();
+      await watch.settled();
+      await repair.settled();
+      watch.closing();
+      await persistence.destroy();
+    } finally {
+      wait.stop();
+      stall.stop();
+    }
   };
   const health = (): StoreHealth => {
     const problem = watch.problem ?? stall.problem;

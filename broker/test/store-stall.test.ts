@@ -9,9 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { FakeScheduler } from "../../node/scheduler.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { stoppingAgainLine } from "../command.js";
 import { type RunningBroker, startBroker } from "../server.js";
+import { KILL_WHILE_STALLED } from "../store-close-wait.js";
 import { StoreStallWatch } from "../store-stall.js";
 import { storeWriteName } from "../store-write-names.js";
 import { StoreWriteWatch } from "../store-writes.js";
@@ -98,6 +100,53 @@ describe("a data directory whose writes stop finishing", () => {
     expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
       `data directory ${dataDir} finishes writes again after 16.0 s stalled; what waited for them goes out now`,
     ]);
+  });
+});
+
+describe("the broker stopping on a data directory whose writes stop finishing", () => {
+  it("says what it waits for, since when, and what SIGKILL would lose, once the oldest write has waited 5 s", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "store-stall-close-"));
+    dirs.push(dataDir);
+    const { logger, lines } = capture();
+    const sched = new FakeScheduler();
+    const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
+    broker = b;
+    const thaw = freezePuts();
+    // Its delivery is cut by the close (aedes's emitter closes); its write is what the stop waits for.
+    const published = retained(b, "tf/report/n-1").catch(() => {});
+    sched.advance(2_000);
+    let closed = false;
+    const closing = b.close().then(() => {
+      closed = true;
+    });
+    const waits = () => lines.filter((l) => l.level === 40 && l.msg.startsWith("stopping:"));
+    // The stop reaches the store's close, which waits for the write; 2 s is no stall yet.
+    await vi.waitFor(() => expect(b.figures.listening()).toBe(false), { timeout: 10_000 });
+    for (let i = 0; i < 20; i++) await hostTurn();
+    expect(waits()).toEqual([]);
+    sched.advance(3_000);
+    expect(waits().map((l) => l.msg)).toEqual([
+      `stopping: the broker waits for data directory ${dataDir} to finish the writes its disk has not ` +
+        "answered (1 waiting, the oldest a retained message for tf/report/n-1, for 5.0 s), and ends once " +
+        `they do: free the disk (fsfreeze -u, the snapshot's end, the volume back). ${KILL_WHILE_STALLED}`,
+    ]);
+    // Told once, however long it lasts; the store's stall is still told while it closes.
+    sched.advance(10_000);
+    expect(waits()).toHaveLength(1);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      expect.stringMatching(/has finished no write for 5 s \(1 waiting, the oldest a retained message/),
+    ]);
+    expect(closed).toBe(false);
+    // A second SIGTERM meanwhile says what the stop waits for, not that SIGKILL ends it at once.
+    expect(stoppingAgainLine("SIGTERM", b.figures.storeHealth())).toBe(
+      `SIGTERM: the broker is stopping already, and waits for its store: data directory ${dataDir} has ` +
+        "finished no write for 15 s (1 waiting, the oldest a retained message for tf/report/n-1, for 15.0 s): " +
+        `its disk or file system is not answering. ${KILL_WHILE_STALLED}`,
+    );
+    thaw();
+    await published;
+    await closing;
+    expect(lines.at(-1)?.msg).toBe("broker closed");
   });
 });
 
