@@ -12,6 +12,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { stoppingAgainLine } from "../command.js";
+import type { IndexedLevelPersistence } from "../level-store.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { KILL_WHILE_STALLED } from "../store-close-wait.js";
 import { StoreStallWatch } from "../store-stall.js";
@@ -21,10 +22,12 @@ import { StoreWriteWatch } from "../store-writes.js";
 const dirs: string[] = [];
 let broker: RunningBroker | undefined;
 const realPut = ClassicLevel.prototype.put;
+const realSettled = StoreWriteWatch.prototype.settled;
 let thawAll = () => {};
 afterEach(async () => {
   thawAll();
   ClassicLevel.prototype.put = realPut;
+  StoreWriteWatch.prototype.settled = realSettled;
   await broker?.close();
   broker = undefined;
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -58,10 +61,13 @@ function freezePuts(): () => void {
 }
 
 function retained(b: RunningBroker, topic: string): Promise<void> {
+  return retainedPayload(b, topic, Buffer.from("R1 1"));
+}
+
+function retainedPayload(b: RunningBroker, topic: string, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) =>
-    b.aedes.publish(
-      { cmd: "publish", topic, payload: Buffer.from("R1 1"), qos: 0, retain: true, dup: false },
-      (err) => (err ? reject(err) : resolve()),
+    b.aedes.publish({ cmd: "publish", topic, payload, qos: 0, retain: true, dup: false }, (err) =>
+      err ? reject(err) : resolve(),
     ),
   );
 }
@@ -147,6 +153,42 @@ describe("the broker stopping on a data directory whose writes stop finishing", 
     await published;
     await closing;
     expect(lines.at(-1)?.msg).toBe("broker closed");
+  });
+});
+
+describe("a retained message queued behind another of its topic when the broker stops on a frozen disk", () => {
+  it("is written once the disk answers, before the store closes, and kept for the next start", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "store-stall-chain-"));
+    dirs.push(dataDir);
+    const { logger, lines } = capture();
+    const sched = new FakeScheduler();
+    const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
+    broker = b;
+    const thaw = freezePuts();
+    const payload = (p: string) => Buffer.from(p);
+    const first = retainedPayload(b, "tf/report/n-1", payload("R1 1")).catch(() => {});
+    const second = retainedPayload(b, "tf/report/n-1", payload("R1 2")).catch(() => {});
+    sched.advance(6_000);
+    // The stop's wait for the writes under way gives up after 3 s (StoreWriteWatch.settled): the disk
+    // thaws after that, as a freeze longer than 3 s does.
+    let gaveUp = false;
+    StoreWriteWatch.prototype.settled = function (this: StoreWriteWatch, ...args: unknown[]) {
+      return (realSettled as (...a: unknown[]) => Promise<void>).apply(this, args).then(() => {
+        gaveUp = true;
+      });
+    } as typeof realSettled;
+    const closing = b.close();
+    await vi.waitFor(() => expect(gaveUp).toBe(true), { timeout: 20_000 });
+    for (let i = 0; i < 20; i++) await hostTurn();
+    thaw();
+    await Promise.all([first, second, closing]);
+    expect(lines.filter((l) => l.msg.includes("came after the store closed"))).toEqual([]);
+    broker = undefined;
+    const again = await startBroker({ host: "127.0.0.1", port: 0, dataDir, logger });
+    broker = again;
+    const store = (again.aedes as unknown as { persistence: IndexedLevelPersistence }).persistence;
+    const kept = store.retained("tf/report/n-1");
+    expect(kept?.payload.toString()).toBe("R1 2");
   });
 });
 
