@@ -11,6 +11,7 @@ import { OpenFilesWatch } from "./open-files-watch.js";
 import { type BrokerCommandOptions, BrokerOptionsError, parseBrokerCommandOptions } from "./options.js";
 import { certificateProblem, type ReloadInput } from "./reload.js";
 import { type RunningBroker, startBroker } from "./server.js";
+import { KILL_WHILE_STALLED } from "./store-close-wait.js";
 import { loadTlsMaterial, TlsFileError } from "./tls.js";
 
 export interface BrokerCommandContext {
@@ -58,6 +59,16 @@ const flagged =
   };
 
 /**
+ * The line for a stop signal heard while the broker stops: on a data directory that does not answer,
+ * what the stop waits for and what SIGKILL would cost, where it said "SIGKILL ends it at once".
+ */
+export function stoppingAgainLine(signal: string, store: StoreHealth): string {
+  return store.up
+    ? `${signal}: the broker is stopping already (closing its connections, then its store); it ends once they are closed (SIGKILL ends it at once)`
+    : `${signal}: the broker is stopping already, and waits for its store: ${store.problem}. ${KILL_WHILE_STALLED}`;
+}
+
+/**
  * Runs until stopped; resolves once the broker has closed cleanly. Rejects with a one-line
  * message (BrokerOptionsError, or a port/TLS/credentials/data error) that the CLI should print as is;
  * also once closed, when its data directory could still not be written as it stopped (a full or
@@ -74,12 +85,14 @@ export async function runBrokerCommand(
   const hangUps = new HangUps(logger);
   process.on("SIGHUP", hangUps.heard);
   // SIGINT and SIGTERM stop it from here until it has closed: one while it starts, once it listens;
-  // one more while it stops is told, and the stop goes on (node/stop-request.ts).
-  const stop = new StopRequest((signal) =>
-    logger.info(
-      `${signal}: the broker is stopping already (closing its connections, then its store); it ends once they are closed (SIGKILL ends it at once)`,
-    ),
-  );
+  // one more while it stops is told, and the stop goes on (node/stop-request.ts). On a data
+  // directory that does not answer, what it waits for (broker/store-close-wait.ts).
+  let running: RunningBroker | undefined;
+  const stop = new StopRequest((signal) => {
+    const health: StoreHealth =
+      running?.figures.store === "level" ? running.figures.storeHealth() : { up: true };
+    logger.info(stoppingAgainLine(signal, health));
+  });
   if (context.signal?.aborted) stop.ask("abort");
   else context.signal?.addEventListener("abort", () => stop.ask("abort"));
   for (const signal of context.stopsBefore?.() ?? []) if (isStopSignal(signal)) stop.ask(signal);
@@ -108,6 +121,7 @@ export async function runBrokerCommand(
       return;
     }
     const broker = await startBroker({ ...options, auth, logger });
+    running = broker;
     hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
     await serve(broker, context, logger, stop);
   } finally {

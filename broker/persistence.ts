@@ -15,6 +15,7 @@ import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
+import { StoreCloseWait } from "./store-close-wait.js";
 import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -138,7 +139,8 @@ export async function openStore(
       close: () => persistence.destroy(),
     };
   const where = `data directory ${dataDir}`;
-  const watch = new StoreWriteWatch(where, logger);
+  // The writes under way are timed on the scheduler, as their stall is.
+  const watch = new StoreWriteWatch(where, logger, undefined, undefined, () => scheduler.now());
   // Writes that neither finish nor fail (a frozen or hung disk): told, and /healthz answers 503.
   const stall = new StoreStallWatch(where, watch, scheduler, logger);
   watch.onProgress = () => stall.progressed();
@@ -152,22 +154,33 @@ export async function openStore(
       failed: (what, err) => watch.failed(what, err),
       succeeded: () => watch.succeeded(),
       // Timed as the store's own writes: one the disk does not answer is its stall.
-      began: () => watch.begin(),
-      ended: () => watch.end(),
+      began: (what) => watch.begin(what),
+      ended: (token) => watch.end(token),
     },
     scheduler,
   );
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
   const repair = new LevelRepair(db, dataDir, where, logger);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
+  // The stall is still watched while the store closes, and a wait on a disk that does not answer told.
   const close = async () => {
-    stall.stop();
     probe.stop();
-    await probe.settled();
-    await watch.settled();
-    await repair.settled();
-    watch.closing();
-    await persistence.destroy();
+    const wait = new StoreCloseWait(where, watch, scheduler, logger);
+    try {
+      await probe.settled();
+      await watch.settled();
+      // Its 3 s up with writes still under way: a disk that does not answer (told: store-close-wait.ts).
+      // The close waits for them all, and for those queued behind them (a topic's next retained
+      // message, a will's deletion once it is published), which begin only when the disk answers:
+      // closed under them, they were dropped at the thaw and the next start had the older state.
+      while (watch.writing > 0) await watch.settled();
+      await repair.settled();
+      watch.closing();
+      await persistence.destroy();
+    } finally {
+      wait.stop();
+      stall.stop();
+    }
   };
   const health = (): StoreHealth => {
     const problem = watch.problem ?? stall.problem;

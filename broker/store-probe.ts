@@ -31,9 +31,10 @@ export interface ProbedStore {
   /**
    * A test write begins, and `ended` once it has settled either way: it is one of the store's writes
    * under way, timed as theirs are (broker/store-stall.ts), so one the disk does not answer is a stall.
+   * `what` names it (`the test write of DIR`); `ended` takes the token `began` gave.
    */
-  began(): void;
-  ended(): void;
+  began(what: string): number;
+  ended(token: number): void;
 }
 
 export interface StoreProbeOptions {
@@ -97,7 +98,7 @@ export class StoreProbe {
   }
 
   private async once(): Promise<void> {
-    this.store.began();
+    const token = this.store.began(`the test write of ${this.dir}`);
     try {
       await this.probe(this.dir);
       if (this.failing) this.store.succeeded();
@@ -107,7 +108,7 @@ export class StoreProbe {
       this.store.failed("test write", err);
       this.failing = true;
     } finally {
-      this.store.ended();
+      this.store.ended(token);
     }
   }
 }

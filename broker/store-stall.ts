@@ -7,10 +7,14 @@
  * before it is sent, and a client's packets keep their order). Here every `everyMs` (1 s) the writes
  * under way are looked at; when none has finished for `stalledMs` (5 s) while some wait, one ERROR
  * says what stops and what to check, `/healthz` answers 503 and `store_up` is 0, until a write
- * finishes: then one line with how long it was stalled. Times come from the injected Scheduler.
+ * finishes: then one line with how long it was stalled. Both the ERROR and `/healthz` name the oldest
+ * write waiting and how long it has (`14 waiting, the oldest a retained message for tf/report/n-3, for
+ * 6.2 s`): they said `(14 waiting)` only, where the twins service named its write. Times come from the
+ * injected Scheduler.
  */
 import type { Logger } from "pino";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { WriteUnderWay } from "../node/writes-under-way.js";
 
 export const STORE_STALL_CHECK_MS = 1_000;
 /**
@@ -24,6 +28,18 @@ export const STORE_STALLED_MS = 5_000;
 export interface WriteProgress {
   /** Writes under way now. */
   readonly writing: number;
+  /** The write under way longest, named (`a retained message for TOPIC`), and since when (the scheduler's time). */
+  readonly underWay: { oldest(): WriteUnderWay<string> | undefined };
+}
+
+/**
+ * The writes waiting, and the oldest of them named with how long it has waited: `14 waiting, the
+ * oldest a retained message for tf/report/n-3, for 6.2 s`.
+ */
+export function waitingText(writes: WriteProgress, now: number): string {
+  const oldest = writes.underWay.oldest();
+  if (oldest === undefined) return `${writes.writing} waiting`;
+  return `${writes.writing} waiting, the oldest ${oldest.what}, for ${((now - oldest.since) / 1000).toFixed(1)} s`;
 }
 
 export interface StoreStallOptions {
@@ -60,8 +76,9 @@ export class StoreStallWatch {
   /** While stalled: the store named, and for how long (for `/healthz`). */
   get problem(): string | undefined {
     if (this.stalledSince === undefined) return undefined;
-    const s = Math.round((this.scheduler.now() - this.stalledSince) / 1000);
-    return `${this.where} has finished no write for ${s} s (${this.writes.writing} waiting): its disk or file system is not answering`;
+    const now = this.scheduler.now();
+    const s = Math.round((now - this.stalledSince) / 1000);
+    return `${this.where} has finished no write for ${s} s (${waitingText(this.writes, now)}): its disk or file system is not answering`;
   }
 
   /** A write finished, or began while none was under way: the end of a stall, if one was told. */
@@ -97,10 +114,15 @@ export class StoreStallWatch {
     const since = this.progressAt;
     if (now - since < this.stalledMs) return;
     this.stalledSince = since;
+    const oldest = this.writes.underWay.oldest();
     this.logger.error(
-      { writing: this.writes.writing, stalledMs: Math.round(now - since) },
-      `${this.where} has finished no write for ${this.stalledMs / 1000} s, and none has failed: its disk ` +
-        "or file system is not answering. Until it does no client can connect (its will is stored " +
+      {
+        writing: this.writes.writing,
+        stalledMs: Math.round(now - since),
+        ...(oldest === undefined ? {} : { oldest: oldest.what, oldestMs: Math.round(now - oldest.since) }),
+      },
+      `${this.where} has finished no write for ${this.stalledMs / 1000} s (${waitingText(this.writes, now)}), ` +
+        "and none has failed: its disk or file system is not answering. Until it does no client can connect (its will is stored " +
         "first), retained messages and those behind them are not delivered, and nothing is stored; " +
         "the broker keeps its connections. Check whether the file system is frozen (fsfreeze -u, a " +
         "snapshot under way), the disk hung or failing (dmesg), or a network volume cut off",

@@ -17,8 +17,10 @@
  */
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
+import { WritesUnderWay } from "../node/writes-under-way.js";
 import type { LevelRepair } from "./level-repair.js";
 import type { RetainedPacket } from "./retained-index.js";
+import { storeWriteName } from "./store-write-names.js";
 
 /**
  * The clock the failures' log and the settling are timed on: monotonic, so a step of the host's
@@ -55,7 +57,8 @@ export const DATA_DIR_FAILURE: StoreFailureText = {
 /** The store's failing writes, logged (node/failure-log.ts); `where` names the store. */
 export class StoreWriteWatch {
   private readonly log: FailureLog;
-  private inFlight = 0;
+  /** The writes under way, named (broker/store-write-names.ts): the oldest is the one a stall names. */
+  readonly underWay: WritesUnderWay<string>;
   private lastActive = Number.NEGATIVE_INFINITY;
   private closed = false;
   private dropped = 0;
@@ -66,7 +69,10 @@ export class StoreWriteWatch {
     private readonly logger: Logger,
     private readonly now: () => number = monotonicNow,
     text: StoreFailureText = DATA_DIR_FAILURE,
+    /** The clock the writes under way are timed on (the stall watch's scheduler). */
+    underWayNow: () => number = now,
   ) {
+    this.underWay = new WritesUnderWay(underWayNow);
     this.log = new FailureLog(
       logger,
       {
@@ -89,21 +95,23 @@ export class StoreWriteWatch {
       this.logger.warn({ what }, `${this.where}: a write came after the store closed and was dropped`);
   }
 
-  /** A write begins; `end()` when it has settled either way. */
-  begin(): void {
-    if (this.inFlight++ === 0) this.onProgress?.();
+  /** A write begins (`what`: as a stall names it); `end(token)` when it has settled either way. */
+  begin(what: string): number {
+    const token = this.underWay.begin(what);
+    if (this.underWay.size === 1) this.onProgress?.();
     this.lastActive = this.now();
+    return token;
   }
 
-  end(): void {
-    this.inFlight--;
+  end(token: number): void {
+    this.underWay.end(token);
     this.lastActive = this.now();
     this.onProgress?.();
   }
 
   /** Writes under way now (broker/store-stall.ts reads it). */
   get writing(): number {
-    return this.inFlight;
+    return this.underWay.size;
   }
 
   /**
@@ -121,7 +129,7 @@ export class StoreWriteWatch {
     return new Promise((resolve) => {
       const check = () => {
         const t = this.now();
-        if ((this.inFlight === 0 && t - this.lastActive >= quietMs) || t - started >= maxMs) resolve();
+        if ((this.underWay.size === 0 && t - this.lastActive >= quietMs) || t - started >= maxMs) resolve();
         else setTimeout(check, quietMs);
       };
       check();
@@ -191,7 +199,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
   ) => {
     const original = write.bind(p);
     return async (...args: A): Promise<{ ok: boolean; result?: R }> => {
-      watch.begin();
+      const token = watch.begin(storeWriteName(what, args));
       try {
         const result = await original(...args);
         if (writes) succeeded(topicOf(...args));
@@ -201,7 +209,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
         repair?.repair.failed(topicOf(...args), err);
         return { ok: false };
       } finally {
-        watch.end();
+        watch.end(token);
       }
     };
   };
@@ -227,7 +235,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
     if (typeof write !== "function") continue;
     const original = (write as (...args: unknown[]) => Promise<unknown>).bind(p);
     p[name] = async (...args: unknown[]) => {
-      watch.begin();
+      const token = watch.begin(storeWriteName(name, args));
       try {
         // Its success says nothing of the disk: some of these write nothing (no packet to clear).
         return await original(...args);
@@ -238,7 +246,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
         if ((OFFLINE_QUEUE_WRITES as readonly string[]).includes(name)) return undefined;
         throw err;
       } finally {
-        watch.end();
+        watch.end(token);
       }
     };
   }

@@ -8,6 +8,7 @@
  * frozen.
  */
 import type { Logger } from "pino";
+import { WritesUnderWay, type WriteUnderWay } from "../node/writes-under-way.js";
 import type { Scheduler, Timer } from "./clock.js";
 
 /**
@@ -25,14 +26,11 @@ export type DiskWrite = "save" | "test write";
  */
 export type StallPlaces = Record<DiskWrite, { readonly stalled: string; readonly ended: string }>;
 
-interface UnderWay {
-  readonly what: DiskWrite;
-  readonly since: number;
-}
+type UnderWay = WriteUnderWay<DiskWrite>;
 
 export class DiskStall {
-  private readonly underWay = new Map<number, UnderWay>();
-  private next = 0;
+  /** The writes under way (node/writes-under-way.ts, as the broker's store keeps its own). */
+  private readonly underWay: WritesUnderWay<DiskWrite> | undefined;
   private timer: Timer | undefined;
   /** Those stalled in the stall told, in the order they ended: said with its end. */
   private endedStalled: { what: DiskWrite; ms: number }[] = [];
@@ -42,26 +40,23 @@ export class DiskStall {
     private readonly sched: Scheduler | undefined,
     private readonly logger: Logger,
     private readonly places: StallPlaces,
-  ) {}
+  ) {
+    this.underWay = sched === undefined ? undefined : new WritesUnderWay(() => sched.now());
+  }
 
-  /** A write begins; its token ends it. */
+  /** A write begins; its token ends it (with no clock, nothing is timed). */
   began(what: DiskWrite): number {
-    const token = this.next++;
-    if (this.sched === undefined) return token;
-    this.underWay.set(token, { what, since: this.sched.now() });
+    const token = this.underWay?.begin(what) ?? -1;
     this.arm();
     return token;
   }
 
   /** The write of `token` ended, either way: once nothing is under way, a stall told is said over. */
   ended(token: number): void {
-    const w = this.underWay.get(token);
+    const w = this.underWay?.end(token);
     if (w === undefined) return;
-    this.underWay.delete(token);
-    const now = this.sched?.now() ?? w.since;
-    if (this.told && now - w.since >= SAVE_STALLED_MS)
-      this.endedStalled.push({ what: w.what, ms: now - w.since });
-    if (this.underWay.size > 0) {
+    if (this.told && w.ms >= SAVE_STALLED_MS) this.endedStalled.push({ what: w.what, ms: w.ms });
+    if ((this.underWay?.size ?? 0) > 0) {
       this.arm();
       return;
     }
@@ -82,16 +77,13 @@ export class DiskStall {
 
   /** The oldest write under way, once it has run `SAVE_STALLED_MS`; else undefined. */
   get stalled(): UnderWay | undefined {
-    const oldest = this.oldest();
-    const now = this.sched?.now();
-    return oldest !== undefined && now !== undefined && now - oldest.since >= SAVE_STALLED_MS
-      ? oldest
-      : undefined;
+    const waited = this.underWay?.oldestWaitMs();
+    return waited !== undefined && waited >= SAVE_STALLED_MS ? this.underWay?.oldest() : undefined;
   }
 
   /** Whether a save or a test write is under way. */
   get busy(): boolean {
-    return this.underWay.size > 0;
+    return (this.underWay?.size ?? 0) > 0;
   }
 
   /** Looks no more (a write that ends later is still taken off). */
@@ -100,16 +92,10 @@ export class DiskStall {
     this.timer = undefined;
   }
 
-  private oldest(): UnderWay | undefined {
-    let oldest: UnderWay | undefined;
-    for (const w of this.underWay.values()) if (oldest === undefined || w.since < oldest.since) oldest = w;
-    return oldest;
-  }
-
   /** Looks again once the oldest write under way has run `SAVE_STALLED_MS`, unless a stall is told. */
   private arm(): void {
     const sched = this.sched;
-    const oldest = this.oldest();
+    const oldest = this.underWay?.oldest();
     this.cancel();
     if (sched === undefined || oldest === undefined || this.told) return;
     this.timer = sched.at(oldest.since + SAVE_STALLED_MS, () => {

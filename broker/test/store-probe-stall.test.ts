@@ -66,13 +66,15 @@ describe("a broker test write the disk does not answer", () => {
     await turns();
     expect(b.figures.storeHealth()).toEqual({
       up: false,
-      problem: `data directory ${dataDir} has finished no write for 5 s (1 waiting): its disk or file system is not answering`,
+      problem: `data directory ${dataDir} has finished no write for 5 s (1 waiting, the oldest the test write of ${dataDir}, for 5.0 s): its disk or file system is not answering`,
     });
     const stalls = () =>
       lines.filter((l) => l.level === 50 && l.msg.includes("has finished no write for 5 s"));
     expect(stalls()).toHaveLength(1);
     expect(stalls()[0]?.msg).toMatch(
-      new RegExp(`^data directory ${dataDir} has finished no write for 5 s, and none has failed`),
+      new RegExp(
+        `^data directory ${dataDir} has finished no write for 5 s \\(1 waiting, the oldest the test write of ${dataDir}, for 5\\.0 s\\), and none has failed`,
+      ),
     );
     // It lasts, told once, for as long as the test write hangs.
     for (let i = 0; i < 37; i++) {
@@ -80,7 +82,9 @@ describe("a broker test write the disk does not answer", () => {
       await turns();
     }
     const health = b.figures.storeHealth();
-    expect(health.up ? "" : health.problem).toContain("has finished no write for 42 s (1 waiting)");
+    expect(health.up ? "" : health.problem).toContain(
+      `has finished no write for 42 s (1 waiting, the oldest the test write of ${dataDir}, for 42.0 s)`,
+    );
     expect(stalls()).toHaveLength(1);
     held.shift()?.();
     await vi.waitFor(() => expect(b.figures.storeHealth()).toEqual({ up: true }), { timeout: 10_000 });

@@ -102,7 +102,7 @@ function store(): ProbedStore & { problemNow: string | undefined; failures: numb
       this.passes++;
       this.problemNow = undefined;
     },
-    began() {},
+    began: () => 0,
     ended() {},
   };
 }

@@ -301,7 +301,7 @@ it("answers /healthz 503 and the whole scrape, store_up 0, while the data direct
   const bad = await fetch(`${h.origin}/healthz`);
   expect(bad.status).toBe(503);
   expect(((await bad.json()) as { detail: string }).detail).toBe(
-    `data directory ${dir} has finished no write for 5 s (1 waiting): its disk or file system is not answering`,
+    `data directory ${dir} has finished no write for 5 s (1 waiting, the oldest a retained message for tf/report/n-1, for 5.0 s): its disk or file system is not answering`,
   );
   // The scrape's session count waits on the store at most 1 s: the rest of the scrape comes.
   const scraped = fetch(`${h.origin}/metrics`, { signal: AbortSignal.timeout(10_000) });

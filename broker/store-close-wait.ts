@@ -1,0 +1,62 @@
+/**
+ * The broker's stop (SIGTERM, Ctrl-C) waiting on a data directory whose disk does not answer (a
+ * frozen file system, a hung disk or network volume). The store closes only once its writes under
+ * way have ended (LevelDB's close waits for them, and the test write is awaited), so on a frozen disk
+ * the stop waits until the disk answers. Before, it waited in silence: 15 s and more with nothing in
+ * the log after SIGTERM, the process still there. Now, once the oldest write the stop waits for has
+ * waited `STORE_STALLED_MS` (at once if it already has), one WARN says what the stop waits for (how
+ * many writes, the oldest named, how long), that a second SIGTERM does not cut it short, and what
+ * SIGKILL would lose. Checked every second on the injected Scheduler, until the store has closed.
+ */
+import type { Logger } from "pino";
+import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import { STORE_STALL_CHECK_MS, STORE_STALLED_MS, type WriteProgress, waitingText } from "./store-stall.js";
+
+/** What SIGKILL costs while the stop waits on the disk, and what it does not cure. */
+export const KILL_WHILE_STALLED =
+  "SIGKILL (kill -9) stops the broker without them: those writes and the ones queued behind them are " +
+  "lost (the next start has what the disk held before), and the process stays until the disk answers " +
+  "(a write the kernel holds keeps its last thread); a second SIGTERM does not cut the wait short";
+
+export class StoreCloseWait {
+  private timer: Timer | undefined;
+  private readonly began: number;
+
+  constructor(
+    /** The store, as messages name it (`data directory mnt/b`). */
+    private readonly where: string,
+    private readonly writes: WriteProgress,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+  ) {
+    this.began = scheduler.now();
+    this.timer = every(scheduler, STORE_STALL_CHECK_MS, () => this.check());
+    this.check();
+  }
+
+  /** The store has closed (or the stop gave up on it): nothing more to tell. */
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    if (this.timer === undefined) return;
+    const oldest = this.writes.underWay.oldest();
+    const now = this.scheduler.now();
+    if (oldest === undefined || now - oldest.since < STORE_STALLED_MS) return;
+    this.stop();
+    const waitedMs = Math.round(now - this.began);
+    this.logger.warn(
+      {
+        writing: this.writes.writing,
+        oldest: oldest.what,
+        oldestMs: Math.round(now - oldest.since),
+        waitedMs,
+      },
+      `stopping: the broker waits for ${this.where} to finish the writes its disk has not answered ` +
+        `(${waitingText(this.writes, now)}), and ends once they do: free the disk (fsfreeze -u, the ` +
+        `snapshot's end, the volume back). ${KILL_WHILE_STALLED}`,
+    );
+  }
+}
