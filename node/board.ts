@@ -17,7 +17,7 @@ import { Cpu } from "./cpu.js";
 import { Debounce } from "./debounce.js";
 import { EchoTimer } from "./echo-timer.js";
 import type { Link } from "./link.js";
-import type { MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
+import type { DisconnectReason, MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
 import { type DeviceProfile, ProfileError } from "./profile.js";
 import { PubSubSession } from "./pubsub-session.js";
 import { checkRam, type RamBudget } from "./ram.js";
@@ -115,6 +115,7 @@ export class Board {
       maxPacketBytes,
       host: {
         endJob: () => this.endJob(),
+        readEnded: (gone) => this.afterRead(gone),
         schedule: () => this.schedule(),
         message: (topic, payload, qos) => this.message(topic, payload, qos),
         connected: () => {
@@ -238,7 +239,7 @@ export class Board {
   }
 
   private nextWork(): number {
-    if (!this.cpu.powered || this.session.connecting) return Number.POSITIVE_INFINITY;
+    if (!this.cpu.powered || this.session.blocked) return Number.POSITIVE_INFINITY;
     const cpu = this.cpu;
     if (this.isrQueue.length > 0) return cpu.freeAt;
     let due = this.session.dueAt();
@@ -247,7 +248,7 @@ export class Board {
   }
 
   private run(at: number): void {
-    if (!this.cpu.powered || this.session.connecting) return;
+    if (!this.cpu.powered || this.session.blocked) return;
     if (this.cpu.freeAt > at) {
       this.schedule();
       return;
@@ -281,7 +282,17 @@ export class Board {
       return;
     }
     let gone = s.check(at);
-    if (gone === undefined && s.packetReady(at)) gone = s.readPacket();
+    if (gone === undefined && s.packetReady(at)) {
+      const read = s.readPacket(at);
+      if (read === "reading") return; // held in readPacket(): the job ends with the packet or a gap
+      gone = read;
+    }
+    this.afterRead(gone);
+  }
+
+  /** The rest of a loop() iteration after its read: the session lost (`gone`), or the core's tick. */
+  private afterRead(gone: DisconnectReason | undefined): void {
+    const s = this.session;
     if (gone !== undefined) {
       s.lost(gone);
       this.syncDeadline = Number.POSITIVE_INFINITY;
@@ -360,7 +371,7 @@ export class Board {
   stats(now: number): NodeStats {
     const l = this.opts.link.stats;
     return {
-      cpu: this.cpu.stats(now, this.session.connecting ? this.cpu.t : undefined),
+      cpu: this.cpu.stats(now, this.session.blocked ? this.cpu.t : undefined),
       link: { ...l, up: { ...l.up }, down: { ...l.down } },
       mqtt: { ...this.session.stats },
       rxBytes: this.chip.rxBytes,

@@ -30,6 +30,11 @@ export class FrameSplitter {
     return this.partsBytes + (this.long?.head.length ?? 0);
   }
 
+  /** A packet is begun and not whole yet: some of its bytes are in, its last is not. */
+  get pending(): boolean {
+    return this.partsBytes > 0 || this.long !== undefined;
+  }
+
   /** Feeds a chunk; calls `onPacket` for every complete packet in order, then a malformed head. */
   push(chunk: Buffer, onPacket: (packet: Buffer) => void): void {
     if (this.broken) return;

@@ -12,7 +12,13 @@ import type { RamBudget } from "./ram.js";
  * power, or the node itself stopping the socket on a packet it cannot read (`malformed`: a remaining
  * length still going on at its fourth byte, where PubSubClient's readPacket() stops).
  */
-export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off" | "malformed";
+export type DisconnectReason =
+  | "keepalive"
+  | "socket-timeout"
+  | "closed"
+  | "power-off"
+  | "malformed"
+  | "read-timeout";
 /**
  * How a connection attempt failed: no TCP connection, no CONNACK in time, a CONNACK with an error
  * code (any 4-byte packet whose 4th byte is not 0: PubSubClient reads no type), a first packet

@@ -10,7 +10,7 @@ import { FrameSplitter } from "./mqtt-frames.js";
 import { type BatchSink, type Frame, FrameKind, FrameWriter, readBatch } from "./port-frames.js";
 import { SendWindow } from "./port-window.js";
 import { napCell } from "./scheduler.js";
-import type { Wire, WireFactory, WireHandlers } from "./wire.js";
+import { splitInto, type Wire, type WireFactory, type WireHandlers } from "./wire.js";
 
 /** What the client side needs of a MessagePort. */
 export interface PortLike extends BatchSink {
@@ -67,7 +67,7 @@ class PortWire implements Wire {
         this.established = true;
         if (!this.live) return;
         try {
-          this.frames.push(bytes, (p) => this.h.packet(p));
+          splitInto(this.frames, bytes, this.h);
         } catch {
           this.destroy();
           this.h.closed(false);

@@ -3,13 +3,12 @@
  * CONNECT that blocks until CONNACK or the socket timeout), keepalive (PINGREQ after a quiet
  * keepalive period, the link declared dead when the next check finds it unanswered), reading one
  * packet per loop() iteration (PUBACK for QoS 1 after the callback, packets over its buffer drained
- * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
- * counters and the connect/disconnect events; every operation is charged to the board's CPU.
+ * and dropped, the loop held while a packet arrives slowly: node/slow-read.ts), on top of its
+ * writing (node/pubsub-writer.ts). It owns the connect/disconnect events; every operation is
+ * charged to the board's CPU.
  */
 import { generate } from "mqtt-packet";
-import type { Cpu } from "./cpu.js";
-import type { ConnectFailure, DisconnectReason, MqttStats } from "./metrics.js";
-import { newMqttStats } from "./metrics.js";
+import type { ConnectFailure, DisconnectReason } from "./metrics.js";
 import {
   announcedBytes,
   isAckOfSubscription,
@@ -18,32 +17,22 @@ import {
   type PublishFields,
   publishFields,
   quickPuback,
-  quickPublish,
-  quickSubscribe,
   readBoardPublish,
 } from "./mqtt-frames.js";
-import type { DeviceProfile } from "./profile.js";
-import {
-  pubsubConnect,
-  pubsubConnectBytes,
-  pubsubPublishBytes,
-  pubsubSubscribeBytes,
-} from "./pubsub-buffer.js";
+import { pubsubConnect, pubsubConnectBytes } from "./pubsub-buffer.js";
+import { PubSubWriter } from "./pubsub-writer.js";
 import type { Timer } from "./scheduler.js";
 import type { MqttPhase, SessionOptions } from "./session-host.js";
-import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
+import { SlowRead } from "./slow-read.js";
+import type { SocketEvents } from "./w5100-socket.js";
 
 export type { MqttPhase, SessionHost, SessionOptions } from "./session-host.js";
 
 const PINGREQ = Buffer.from([0xc0, 0x00]); // one buffer for every ping (nothing writes into a sent packet)
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-export class PubSubSession {
-  readonly stats: MqttStats = newMqttStats();
+export class PubSubSession extends PubSubWriter {
   private mqtt: MqttPhase = "disconnected";
-  private readonly p: DeviceProfile;
-  private readonly cpu: Cpu;
-  private readonly chip: W5100Socket;
   private readonly keepaliveMs: number;
   /** The quick reader, and the full parser for the packets it leaves (PINGRESP, PINGREQ, a part-read PUBLISH). */
   private readonly reader = new PacketReader();
@@ -51,22 +40,22 @@ export class PubSubSession {
   /** Where the PUBLISH being read lies in its bytes (reused per packet). */
   private readonly pub: PublishFields = publishFields();
   private lastIn = 0;
-  private lastOut = 0;
   private pingOutstanding = false;
   private lastAttempt = Number.NEGATIVE_INFINITY;
   private everConnected = false;
   private connectingSince = 0;
   private connackTimer: Timer | undefined;
-  private nextMsgId = 1;
   private answered = false; // the broker sent something after this connection's CONNACK
+  /** readPacket() waiting for the rest of a packet that arrives slowly. */
+  private readonly slow: SlowRead;
 
-  constructor(private readonly o: SessionOptions) {
-    this.p = o.profile;
-    this.cpu = o.cpu;
-    this.chip = o.chip;
+  constructor(o: SessionOptions) {
+    super(o);
     this.keepaliveMs = this.p.mqtt.keepaliveS * 1000;
+    this.slow = new SlowRead(o.sched, this.p.mqtt.socketTimeoutS * 1000, (at) => this.gapped(at));
     this.socketEvents = {
       receive: (bytes, at) => this.receive(bytes, at),
+      partial: (at) => this.partial(at),
       refused: (at) => this.connectRefused(at),
       died: () => this.o.host.schedule(),
     };
@@ -85,6 +74,11 @@ export class PubSubSession {
     return this.mqtt === "connecting";
   }
 
+  /** The loop is held: in connect() waiting for CONNACK, or in readPacket() waiting for a packet's rest. */
+  get blocked(): boolean {
+    return this.mqtt === "connecting" || this.slow.held;
+  }
+
   /** Power-on: the sketch's first loop() tries to connect at once. */
   powerOn(): void {
     this.lastAttempt = Number.NEGATIVE_INFINITY;
@@ -93,6 +87,7 @@ export class PubSubSession {
   /** The power goes at `at`: the chip stops, a pending connect() is gone, the session is lost. */
   powerOff(at: number): void {
     const was = this.mqtt;
+    this.slow.end();
     this.chip.cut(at);
     this.connackTimer?.cancel();
     if (was === "connected") {
@@ -109,6 +104,7 @@ export class PubSubSession {
     let due = Number.POSITIVE_INFINITY;
     const head = this.chip.head;
     if (head) due = Math.min(due, head.at);
+    else due = Math.min(due, this.chip.sock?.partialAt ?? due); // a packet's first bytes are in
     const closedAt = this.chip.sock?.closedAt;
     if (closedAt !== undefined) due = Math.min(due, closedAt);
     return Math.min(due, Math.min(this.lastIn, this.lastOut) + this.keepaliveMs);
@@ -119,10 +115,12 @@ export class PubSubSession {
     return at >= this.lastAttempt + this.p.sketch.reconnectPeriodMs;
   }
 
-  /** A packet is waiting in the RX buffer at `at`. */
+  /** A packet is waiting in the RX buffer at `at`, or the first bytes of one (available() > 0). */
   packetReady(at: number): boolean {
     const head = this.chip.head;
-    return head !== undefined && head.at <= at;
+    if (head !== undefined) return head.at <= at;
+    const partialAt = this.chip.sock?.partialAt;
+    return partialAt !== undefined && partialAt <= at;
   }
 
   // ---- bytes from the link ----
@@ -133,8 +131,34 @@ export class PubSubSession {
     if (!this.chip.accept(bytes, at)) return false;
     if (this.mqtt === "connected") this.answered = true;
     if (this.mqtt === "connecting") this.connackArrived(at);
+    else if (this.slow.held) this.readArrived(at);
     else this.o.host.schedule();
     return true;
+  }
+
+  /** More of a packet not whole yet reached the chip at `at`. */
+  private partial(at: number): void {
+    if (this.slow.held) this.slow.more(at);
+    else if (this.mqtt === "connected") this.o.host.schedule();
+  }
+
+  /** The last byte of the packet readPacket() waited for came at `at`: it is read, the loop goes on. */
+  private readArrived(at: number): void {
+    const loopAt = this.slow.end() ?? at;
+    this.cpu.blockUntil(at);
+    const gone = this.readPacket(loopAt, true);
+    this.o.host.readEnded(gone === "reading" ? undefined : gone);
+  }
+
+  /**
+   * readByte() gave up at `at`, 15 s after the packet's latest byte: readPacket() returns 0 and
+   * loop() finds the socket closed (state() -3; the broker closed it meanwhile), or, still open,
+   * the stream out of step with its packets: the model ends the session there (`read-timeout`).
+   */
+  private gapped(at: number): void {
+    this.cpu.blockUntil(at);
+    const open = this.chip.openAt(at) !== undefined;
+    this.o.host.readEnded(open ? "read-timeout" : (this.chip.sock?.closeReason ?? "closed"));
   }
 
   // ---- PubSubClient::loop() ----
@@ -160,23 +184,32 @@ export class PubSubSession {
   }
 
   /**
-   * Reads one packet out of the RX buffer and handles it; `malformed` when its remaining length runs
-   * past 4 bytes: PubSubClient's readPacket() stops the socket there (the caller ends the session).
+   * Reads one packet out of the RX buffer and handles it, in the loop() that began at `loopAt`;
+   * `malformed` when its remaining length runs past 4 bytes: PubSubClient's readPacket() stops the
+   * socket there (the caller ends the session). `reading` when only a packet's first bytes are in:
+   * the loop is held until its last byte or a gap (the session's host is told `readEnded`).
+   * `held`: read after such a wait, lastInActivity stamped with `loopAt`, as loop() stamps it.
    */
-  readPacket(): "malformed" | undefined {
+  readPacket(loopAt: number, held = false): "malformed" | "reading" | undefined {
     const item = this.chip.shift();
-    if (item === undefined) return undefined;
+    if (item === undefined) {
+      const partialAt = this.chip.sock?.partialAt;
+      if (partialAt === undefined) return undefined;
+      this.slow.begin(loopAt, partialAt);
+      this.cpu.freeAt = Number.POSITIVE_INFINITY;
+      return "reading";
+    }
     if (malformedHead(item.bytes)) {
       const c = this.p.cycles;
       this.cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
       return "malformed";
     }
-    this.handle(item);
+    this.handle(item, held ? loopAt : undefined);
     return undefined;
   }
 
   /** A packet read out of the RX buffer, handled as PubSubClient's loop() handles it. */
-  private handle(item: { readonly bytes: Buffer }): void {
+  private handle(item: { readonly bytes: Buffer }, loopAt: number | undefined): void {
     const c = this.p.cycles;
     // PubSubClient reads every byte of a packet, those past its buffer too (the wire kept only its head).
     const len = announcedBytes(item.bytes);
@@ -190,7 +223,7 @@ export class PubSubSession {
       this.o.sink({ type: "oversized", node: this.o.node, at: this.cpu.t, bytes: len });
       return;
     }
-    this.lastIn = this.cpu.t;
+    this.lastIn = loopAt ?? this.cpu.t;
     const bytes = item.bytes;
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;
@@ -222,56 +255,6 @@ export class PubSubSession {
       default:
         break;
     }
-  }
-
-  // ---- writing ----
-
-  publish(topic: string, payload: string, retain: boolean): void {
-    if (this.overBuffer(pubsubPublishBytes(topic, payload))) return;
-    this.send(quickPublish(topic, payload, retain));
-  }
-
-  subscribe(topic: string, qos: 0 | 1): void {
-    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
-    this.send(quickSubscribe(this.msgId(), topic, qos));
-  }
-
-  unsubscribe(topic: string): void {
-    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
-    this.send(generate({ cmd: "unsubscribe", messageId: this.msgId(), unsubscriptions: [topic] }));
-  }
-
-  /** PubSubClient's own check before it builds a packet: over its buffer, nothing is sent. */
-  private overBuffer(needs: number): boolean {
-    if (needs > this.o.maxPacketBytes) this.stats.oversizedPublishes++;
-    return needs > this.o.maxPacketBytes;
-  }
-
-  private msgId(): number {
-    const id = this.nextMsgId;
-    this.nextMsgId = id >= 65_535 ? 1 : id + 1;
-    return id;
-  }
-
-  /** PubSubClient write: build the packet, wait for TX room, copy it to the W5100 and SEND. */
-  private send(bytes: Buffer): void {
-    if (this.overBuffer(bytes.length)) return;
-    const c = this.p.cycles;
-    const cpu = this.cpu;
-    cpu.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step
-    const sock = this.chip.openAt(cpu.t);
-    if (sock === undefined) return;
-    // A packet that fits waits until the socket's free TX size takes all of it (EthernetClient write).
-    // Only a Linux TCP sends a larger one (profile.ts refuses a W5100 TX buffer smaller than a packet):
-    // its blocking send() returns once the last byte is in, when at most `tx` bytes are unacknowledged.
-    const tx = this.p.w5100.txBufferBytes;
-    const fits = bytes.length <= tx;
-    if (fits) cpu.blockUntil(sock.up.drainedTo(tx - bytes.length, cpu.t));
-    cpu.spend(c.spiWritePerByte * bytes.length + c.sendOverhead);
-    sock.up.send(bytes, cpu.t);
-    if (!fits) cpu.blockUntil(sock.up.drainedTo(tx, cpu.t));
-    this.lastOut = cpu.t;
-    this.stats.packetsOut++;
   }
 
   // ---- connect / disconnect ----
@@ -376,11 +359,12 @@ export class PubSubSession {
 
   /** The connection is gone (noticed by the loop): the socket is released and the loss reported. */
   lost(reason: DisconnectReason): void {
+    this.slow.end();
     const up = this.mqtt === "connected";
     const cut = up && reason === "closed" && !this.answered; // metrics.ts, `unanswered`
     if (up) this.stats.disconnects++;
     if (up && reason === "closed") this.stats.closedByBroker++;
-    if (up && reason === "malformed") this.stats.closedByNode++;
+    if (up && (reason === "malformed" || reason === "read-timeout")) this.stats.closedByNode++;
     if (up && reason === "socket-timeout") this.stats.tcpTimeouts++;
     if (up && reason === "power-off") this.stats.powerCuts++;
     this.mqtt = "disconnected";

@@ -6,7 +6,7 @@
 import type { NodeId, Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
-import type { NodeEventSink } from "./metrics.js";
+import type { DisconnectReason, NodeEventSink } from "./metrics.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler } from "./scheduler.js";
 import type { W5100Socket } from "./w5100-socket.js";
@@ -21,6 +21,8 @@ export interface SessionHost {
   schedule(): void;
   /** The sketch's callback for an incoming PUBLISH (before its PUBACK). */
   message(topic: string, payload: string, qos: 0 | 1): void;
+  /** readPacket() held the loop for a slow packet and returned: `gone`, the session is lost. */
+  readEnded(gone: DisconnectReason | undefined): void;
   /** connect() returned true: the sketch's code after it runs in the same job. */
   connected(): void;
 }

@@ -20,10 +20,14 @@ export interface Socket {
   peerClosed: boolean;
   /** Bytes the broker sent that the chip has not taken into its RX buffer yet (on the link, or stalled). */
   unreceived: number;
+  /** When the latest bytes of a packet not whole yet reached the chip, while one is arriving. */
+  partialAt: number | undefined;
 }
 
 /** The broker's FIN on the link: a segment with no data (every MQTT packet has some). */
 const FIN = Buffer.alloc(0);
+/** Bytes of a packet not whole yet reached the wire: a segment with no data, told apart from FIN by identity. */
+const PARTIAL = Buffer.alloc(0);
 
 /** A packet in the RX buffer and when it landed there. */
 export interface RxPacket {
@@ -35,6 +39,8 @@ export interface RxPacket {
 export interface SocketEvents {
   /** Bytes from the broker reach the chip at `at`; false when they do not fit (the window closes). */
   receive(bytes: Buffer, at: number): boolean;
+  /** Bytes of a packet not whole yet reach the chip at `at` (`Socket.partialAt`). */
+  partial?(at: number): void;
   /** The connection attempt was reset: nothing listens on the broker's port. */
   refused(at: number): void;
   /** The open socket closed on its own (it timed out, or the broker closed it). */
@@ -144,6 +150,9 @@ export class W5100Socket {
           if (was <= max && sock.unreceived > max) wire.hold?.(true);
           sock.down.send(bytes, sched.now());
         },
+        partial: () => {
+          if (sock !== undefined) sock.down.send(PARTIAL, sched.now());
+        },
         closed: (refused) => {
           this.ended.add(wire);
           // An abandoned socket the broker closed (keepalive, takeover, its restart): nothing left to
@@ -176,8 +185,19 @@ export class W5100Socket {
       },
       {
         deliver: (b, at) => {
+          if (b === PARTIAL) {
+            if (sock) sock.partialAt = at;
+            ev.partial?.(at);
+            return true;
+          }
           if (b.length > 0) {
-            if (!ev.receive(b, at)) return false;
+            // The packet that was arriving is whole (told so before the session reads it).
+            const partialAt = sock?.partialAt;
+            if (sock) sock.partialAt = undefined;
+            if (!ev.receive(b, at)) {
+              if (sock) sock.partialAt = partialAt;
+              return false;
+            }
             if (sock) this.received(sock, b.length, wire);
             return true;
           }
@@ -197,6 +217,7 @@ export class W5100Socket {
       closeReason: "closed",
       peerClosed: false,
       unreceived: 0,
+      partialAt: undefined,
     };
     this.sock = sock;
     this.clearRx();

@@ -17,6 +17,12 @@ import type { Scheduler } from "./scheduler.js";
 export interface WireHandlers {
   /** A whole packet; one over `keepBytes` comes as its first `keepBytes` bytes (node/frame-splitter.ts). */
   packet(bytes: Buffer): void;
+  /**
+   * Bytes of a packet not whole yet came in (its first, or more of it): told after the packets
+   * the same read completed, in order with them, so a board can be held in readPacket() from a
+   * packet's first byte to its last (docs/device-model.md, "A packet that arrives slowly").
+   */
+  partial?(): void;
   /** The most of one packet the reader keeps (PubSubClient's buffer and a byte); default: all of it. */
   readonly keepBytes?: number;
   /**
@@ -41,6 +47,15 @@ export interface Wire {
 
 export type WireFactory = (handlers: WireHandlers) => Wire;
 
+/**
+ * Splits a chunk read off a connection into `h`'s packets, then tells `h` if it ends inside a packet
+ * (throws what the splitter throws). Whole packets arriving at once cost one check more.
+ */
+export function splitInto(frames: FrameSplitter, chunk: Buffer, h: WireHandlers): void {
+  frames.push(chunk, (p) => h.packet(p));
+  if (frames.pending) h.partial?.();
+}
+
 export function tcpWire(host: string, port: number): WireFactory {
   return (h) => new TcpWire(netConnect({ host, port, noDelay: true }), h);
 }
@@ -60,7 +75,7 @@ class TcpWire implements Wire {
     socket.on("data", (chunk: Buffer) => {
       if (!this.live) return;
       try {
-        this.frames.push(chunk, (p) => h.packet(p));
+        splitInto(this.frames, chunk, h);
       } catch {
         socket.destroy();
       }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { announcedBytes, FrameSplitter, malformedHead, quickPublish } from "../mqtt-frames.js";
+import { splitInto } from "../wire.js";
 
 /** The chunks of `bytes`, `size` bytes each. */
 function chunks(bytes: Buffer, size: number): Buffer[] {
@@ -90,5 +91,23 @@ describe("FrameSplitter", () => {
     expect(got).toEqual([ok, bad.subarray(0, 5)]);
     expect(malformedHead(got[1] as Buffer)).toBe(true);
     expect(announcedBytes(got[1] as Buffer)).toBe(5);
+  });
+
+  it("tells a wire's handlers when a read ends inside a packet, after the packets it completed", () => {
+    const a = quickPublish("tf/a", "1", false);
+    const big = Buffer.concat([announcing(600), Buffer.alloc(595, 0x31)]);
+    const told: string[] = [];
+    const f = new FrameSplitter(257);
+    const h = {
+      packet: (p: Buffer) => told.push(`packet ${p.length}`),
+      partial: () => told.push("partial"),
+      closed: () => {},
+    };
+    splitInto(f, Buffer.concat([a, a.subarray(0, 1)]), h); // a whole packet, then the next one's first byte
+    splitInto(f, a.subarray(1), h);
+    splitInto(f, big.subarray(0, 300), h); // over the buffer: its head kept, the rest passing
+    splitInto(f, big.subarray(300), h);
+    expect(told).toEqual([`packet ${a.length}`, "partial", `packet ${a.length}`, "partial", "packet 257"]);
+    expect(f.pending).toBe(false);
   });
 });
