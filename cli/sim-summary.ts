@@ -20,6 +20,7 @@ import { threadDeathLine } from "../fleet/thread-death.js";
 import { atText, timeText } from "../fleet/when-text.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import { claimLines } from "./claim-lines.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
 import { joinedLines, ownLines } from "./twins-beside-lines.js";
 
@@ -140,7 +141,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${claimLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${cpuPct(r.cpu.meanPct)} %  p99 ${cpuPct(r.cpu.p99Pct)} %  max ${cpuPct(r.cpu.maxPct)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}${hoursOf(r.sim.wallS)}

@@ -7,8 +7,13 @@
  * off the ids. A run frozen longer than 1.5 × the keepalive (its will cleared the claim, rightly)
  * came back without one too. Lost mid-run, the claim's connection now comes back as soon as the
  * broker answers (a try every RECLAIM_RETRY_MS), as the claim's own client id (which replaces the
- * will the broker kept), and claims the ids again; each is said in a line. A claim another run took
- * on any of the ids while this one had none is said and left alone: this run does not claim over it.
+ * will the broker kept), and claims the ids again; each is said in a line. A claim cleared while its
+ * connection stayed up (a will of an earlier connection of the claim published late, after a broker
+ * freeze; another run's `--fresh`; a tool clearing retained messages) went unnoticed, the ids
+ * unclaimed for the rest of the run: the claim's connection stays subscribed to the claims and claims
+ * the ids again when it sees its own cleared or replaced. A claim another run took on any of the ids
+ * while this one had none is said and left alone: this run does not claim over it. Each time the
+ * claim was not held is kept for the run's report (losses()).
  */
 import type mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
@@ -24,9 +29,26 @@ export const CLEAR_WAIT_MS = 5_000;
 /** How often a claim whose connection was lost mid-run tries to come back. */
 export const RECLAIM_RETRY_MS = 1_000;
 
+/**
+ * A time the run's claim was not held mid-run: since `atMs` (the scheduler's clock), `why` (its
+ * connection lost; the claim cleared or replaced on the broker while the connection stayed up), held
+ * again `heldAgainMs` later, or left to another run that claimed the ids meanwhile (`takenBy`). Neither:
+ * not held again when the run ended.
+ */
+export interface ClaimLoss {
+  readonly atMs: number;
+  readonly why: "connection" | "cleared" | "replaced";
+  heldAgainMs?: number;
+  takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
+}
+
 /** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
 export interface FleetClaim {
+  /** `<prefix>/claim/<token>`. */
+  readonly topic: string;
   close(): Promise<void>;
+  /** The times the claim was not held mid-run, in order (none: an empty list). */
+  losses(): readonly ClaimLoss[];
 }
 
 /** A claim taken: where, on what connection, its topic and payload. */
@@ -77,7 +99,9 @@ export async function clearClaim(
 
 /**
  * Holds the claim taken on `client` until close(): a connection lost meanwhile comes back and claims
- * the ids again (`warn` says when it was lost, when it is back, and a claim another run took meanwhile).
+ * the ids again, and so does a claim cleared or replaced on the broker while its connection stays
+ * up (`warn` says when it was lost, when it is back, and a claim another run took meanwhile). Each
+ * loss is kept for the run's report (claim.losses()).
  */
 export function holdClaim(
   link: ClaimLink,
@@ -90,32 +114,68 @@ export function holdClaim(
   let closing = false;
   /** Another run claimed the ids while this one had no claim: left to it. */
   let yielded = false;
-  let lostAt: number | undefined;
+  /** The loss being mended: the claim is not held from its atMs on. */
+  let loss: ClaimLoss | undefined;
+  const losses: ClaimLoss[] = [];
   let retry: Timer | undefined;
   let connecting: AbortController | undefined;
+  /** The connection a read of the claims held and a claim again is under way on: a clear seen meanwhile is part of it. */
+  let claimingOn: mqtt.MqttClient | undefined;
+  /** The claims the connection's subscription passed on, topic → payload (its own included). */
+  const claims = new Map<string, Buffer>();
+  const listeners = new Set<() => void>();
 
-  const lost = (c: mqtt.MqttClient) => {
-    if (closing || c !== current) return;
-    current = undefined;
-    if (lostAt === undefined) {
-      lostAt = scheduler.now();
-      warn(
-        `${what} lost its connection to the broker at ${displayUrl(link.url)}: claiming them again once it answers (a try every ${RECLAIM_RETRY_MS / 1000} s); until then only the nodes online keep another run off the ids`,
-      );
-    }
+  const begin = (why: ClaimLoss["why"]) => {
+    if (loss !== undefined) return;
+    loss = { atMs: scheduler.now(), why };
+    losses.push(loss);
+  };
+  const tryAgain = () => {
     retry = after(scheduler, RECLAIM_RETRY_MS, () => {
       retry = undefined;
       reclaim().catch(() => {}); // a step cut short by the connection's close: that close tries again
     });
   };
+  const lost = (c: mqtt.MqttClient) => {
+    if (closing || c !== current) return;
+    current = undefined;
+    if (loss === undefined) {
+      begin("connection");
+      warn(
+        `${what} lost its connection to the broker at ${displayUrl(link.url)}: claiming them again once it answers (a try every ${RECLAIM_RETRY_MS / 1000} s); until then only the nodes online keep another run off the ids`,
+      );
+    }
+    tryAgain();
+  };
+  /**
+   * The claim cleared (a will of an earlier connection of the claim published late, another run's
+   * `--fresh`, a tool) or replaced on the broker while its connection stays up: nothing else tells.
+   */
+  const watched = (c: mqtt.MqttClient, payload: Buffer) => {
+    if (closing || c !== current || claimingOn === c || payload.toString() === link.body) return;
+    const cleared = payload.length === 0;
+    begin(cleared ? "cleared" : "replaced");
+    warn(
+      `${what} was ${cleared ? "cleared" : "replaced by another payload"} on the broker at ${displayUrl(link.url)} while its connection stayed up (a will of an earlier connection of the claim, another run's --fresh, or a tool clearing retained messages): claiming the ids again unless another run claimed them`,
+    );
+    claimOn(c).catch(() => {}); // cut short by the connection's close: that close tries again
+  };
   const hold = (c: mqtt.MqttClient) => {
     current = c;
+    claims.clear();
     c.on("error", () => {});
+    c.on("message", (topic, payload) => {
+      if (c !== current) return;
+      if (payload.length > 0) claims.set(topic, payload);
+      else claims.delete(topic);
+      for (const f of listeners) f();
+      if (topic === link.topic) watched(c, payload);
+    });
     c.once("close", () => lost(c));
     if (!c.connected) lost(c);
   };
 
-  /** Connects as the claim's client id, reads the claims held, and claims the ids again unless another run did. */
+  /** Connects as the claim's client id, then claims the ids again on that connection. */
   const reclaim = async () => {
     connecting = new AbortController();
     let c: mqtt.MqttClient;
@@ -124,63 +184,82 @@ export function holdClaim(
     } catch {
       if (closing) return;
       current = undefined;
-      retry = after(scheduler, RECLAIM_RETRY_MS, () => {
-        retry = undefined;
-        reclaim().catch(() => {});
-      });
+      tryAgain();
       return;
     }
     if (closing) {
       await c.endAsync(true).catch(() => {});
       return;
     }
-    const claims = new Map<string, Buffer>();
-    const listeners = new Set<() => void>();
-    c.on("message", (topic, payload) => {
-      if (payload.length > 0) claims.set(topic, payload);
-      else claims.delete(topic);
-      for (const f of listeners) f();
-    });
     hold(c);
+    await claimOn(c);
+  };
+
+  /**
+   * Reads the claims held on `c` (a subscription made again passes the retained ones again) and claims
+   * the ids again unless another run did; the subscription stays, to see the claim cleared later.
+   */
+  const claimOn = async (c: mqtt.MqttClient) => {
+    claimingOn = c;
+    try {
+      await claimAgain(c);
+    } finally {
+      if (claimingOn === c) claimingOn = undefined;
+    }
+  };
+  const claimAgain = async (c: mqtt.MqttClient) => {
     const cut = new Promise<never>((_, reject) =>
       c.once("close", () => reject(new Error("connection lost"))),
     );
     cut.catch(() => {});
+    claims.clear();
     await Promise.race([c.subscribeAsync(`${link.prefix}/claim/+`, { qos: 1 }), cut]);
     await retainedSettled(scheduler, (f) => {
       listeners.add(f);
       return () => listeners.delete(f);
     });
-    if (closing || current !== c) return;
-    const away = `${((scheduler.now() - (lostAt ?? scheduler.now())) / 1000).toFixed(1)} s`;
-    const kept = claims.has(link.topic);
+    if (closing || current !== c || loss === undefined) return;
+    const away = `${((scheduler.now() - loss.atMs) / 1000).toFixed(1)} s`;
+    const kept = claims.get(link.topic)?.toString() === link.body;
     const others = [...claims]
       .filter(([topic]) => topic !== link.topic)
       .map(([topic, payload]) => ({ topic, shared: claimedOf(payload, link.ids) }))
       .filter((x) => x.shared.length > 0);
     const theirs = others[0];
+    const gone = loss.why === "connection" ? "lost" : loss.why;
+    const since = loss.why === "connection" ? "its connection was lost" : `it was ${loss.why}`;
     if (!kept && theirs !== undefined) {
-      // The broker cleared this run's claim (its will) and another run, finding the ids unclaimed
-      // and its nodes offline, claimed them: its nodes are booting on the ids. Claiming over it would
-      // be a second claim it does not wait for; this run says so and leaves the ids' claim to it.
+      // The broker cleared this run's claim (its will, another run's --fresh) and another run, finding
+      // the ids unclaimed and its nodes offline, claimed them: its nodes are booting on the ids.
+      // Claiming over it would be a second claim it does not wait for; this run says so and leaves
+      // the ids' claim to it.
       yielded = true;
       current = undefined;
+      loss.takenBy = { topic: theirs.topic, ids: theirs.shared.length, afterMs: scheduler.now() - loss.atMs };
+      loss = undefined;
       warn(
-        `another run claimed ${theirs.shared.length} of this run's ${link.ids.length} ids on the broker while ${what} was lost (${theirs.topic}: ${theirs.shared.slice(0, 3).join(", ")}${theirs.shared.length > 3 ? ` and ${theirs.shared.length - 3} more` : ""}): this run does not claim them again, and its nodes and that run's take each other's sessions over on those ids; stop one of the two runs`,
+        `another run claimed ${theirs.shared.length} of this run's ${link.ids.length} ids on the broker while ${what} was ${gone} (${theirs.topic}: ${theirs.shared.slice(0, 3).join(", ")}${theirs.shared.length > 3 ? ` and ${theirs.shared.length - 3} more` : ""}): this run does not claim them again, and its nodes and that run's take each other's sessions over on those ids; stop one of the two runs`,
       );
       await c.endAsync().catch(() => {});
       return;
     }
     await Promise.race([c.publishAsync(link.topic, link.body, { qos: 1, retain: true }), cut]);
-    c.unsubscribe(`${link.prefix}/claim/+`);
-    lostAt = undefined;
-    warn(
-      `${what} is held again, ${away} after its connection was lost (${kept ? "the broker had kept it" : "the broker had cleared it meanwhile, by its will: claimed again"})`,
-    );
+    if (closing || current !== c) return;
+    loss.heldAgainMs = scheduler.now() - loss.atMs;
+    loss = undefined;
+    const how =
+      since !== "its connection was lost"
+        ? "claimed again"
+        : kept
+          ? "the broker had kept it"
+          : "the broker had cleared it meanwhile, by its will: claimed again";
+    warn(`${what} is held again, ${away} after ${since} (${how})`);
   };
 
   hold(client);
   return {
+    topic: link.topic,
+    losses: () => losses,
     close: async () => {
       closing = true;
       retry?.cancel();

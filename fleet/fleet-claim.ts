@@ -167,7 +167,7 @@ export async function claimFleet(
         warn(
           `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
         );
-        return { close };
+        return { topic: mine, close, losses: () => [] };
       }
     }
     if (o.fresh) {

@@ -6,6 +6,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { ClaimReport } from "./claim-report.js";
 import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
@@ -164,6 +165,12 @@ export interface Report {
   readonly joinedTwins?: JoinedTwinsReport;
   /** The run's own twins service and the other services seen beside it mid-run; only when there were. */
   readonly ownTwins?: OwnTwinsReport;
+  /**
+   * Each time the run's claim on its ids was not held mid-run (its connection lost, or its retained
+   * message cleared on the broker) and how that ended; only when it was. Absent in reports before 7
+   * December 2026 (fleet/claim-report.ts).
+   */
+  readonly claim?: ClaimReport;
   /**
    * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
    * a twins service): how many times and nodes, when, and the first changes. Each press is judged

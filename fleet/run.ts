@@ -48,7 +48,6 @@ import { StoppableWaits } from "./waits.js";
 import { WindowCloser } from "./window-close.js";
 
 export { type FleetRunEvents, KEPT_UP_LAG_MS, type Progress, type RunPhase };
-
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: RunPhase = "boot";
   lossPct: number;
@@ -373,6 +372,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       ...this.clashes.reports(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),
+      claim: this.parts.claim,
       twinsView: view,
       unreported: this.parts.source.unreported(this.ids),
       pressStartMs,

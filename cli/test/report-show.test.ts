@@ -41,6 +41,35 @@ describe("twinfleet report show", () => {
     expect(JSON.parse(readFileSync(file, "utf8")).format).toBe(RUN_REPORT_FORMAT);
   });
 
+  it("prints each time the run's claim on its ids was not held, from the report's claim section", async () => {
+    const file = join(dir, "claim.json");
+    const args = ["sim", "--clock", "virtual", "--headless", "--nodes", "4", "--duration", "5"];
+    expect((await run([...args, "--report", file])).code).toBe(0);
+    const plain = await run(["report", "show", file]);
+    expect(plain.out).not.toContain("claim lost");
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    report.claim = {
+      topic: "tf/claim/d0ee6a39f6a1",
+      losses: [
+        { atMs: 10_281.4, why: "cleared", heldAgainAfterMs: 307.3 },
+        {
+          atMs: 23_559.3,
+          why: "cleared",
+          takenBy: { topic: "tf/claim/16b0566cef43", ids: 20, afterMs: 300.8 },
+        },
+        { atMs: 40_000, why: "connection", untilEndMs: 61_000 },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(report));
+    const shown = await run(["report", "show", file]);
+    expect(shown.code).toBe(0);
+    expect(shown.out.split("\n").filter((l) => l.includes("claim lost"))).toEqual([
+      "       claim lost     at 10.3 s (cleared on the broker, its connection up), held again 0.3 s later",
+      "       claim lost     at 23.6 s (cleared on the broker, its connection up), another run claimed 20 of the ids 0.3 s later (tf/claim/16b0566cef43): left to it, both runs' nodes on those ids",
+      "       claim lost     at 40.0 s (its connection to the broker lost), not held again by the end (61.0 s): the ids unclaimed until then",
+    ]);
+  });
+
   it("prints a merged report's summary with its shards' lines, as report merge printed it", async () => {
     const [s1, s2] = fleetOfTwo();
     const a = join(dir, "s1.json");

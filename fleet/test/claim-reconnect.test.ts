@@ -13,11 +13,12 @@ import { join } from "node:path";
 import type mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/server.js";
-import { client, nextMessage } from "../../broker/test/helpers.js";
+import { client } from "../../broker/test/helpers.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { fleetIds } from "../../sim/topology.js";
 import { claimFleet, claimTopic, type FleetClaim } from "../fleet-claim.js";
+import { drive, claimsHeld as held } from "./claim-drive.js";
 
 const prefix = Prefix("tf");
 const ids = fleetIds(4);
@@ -40,29 +41,7 @@ async function start(port: number, dataDir: string, staleWillGraceMs: number): P
   return b;
 }
 
-/** Moves the fake clock on, 50 ms a step, until `done()` (the claim's I/O is real: each step waits a little). */
-async function drive(sched: FakeScheduler, done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2_000 && !done(); i++) {
-    sched.advance(50);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  if (!done()) throw new Error(`not seen within 100 s of the fake clock: ${what}`);
-}
-
-/** The claims the broker holds, topic → payload. */
-async function claimsHeld(url: string): Promise<Record<string, string>> {
-  const c = await client(url);
-  const got: Record<string, string> = {};
-  c.on("message", (topic, payload, packet) => {
-    if (packet.retain && payload.length > 0) got[topic] = payload.toString();
-  });
-  await c.subscribeAsync([`${prefix}/claim/+`, "marker"]);
-  const marked = nextMessage(c, "marker");
-  await c.publishAsync("marker", "m");
-  await marked;
-  await c.endAsync();
-  return got;
-}
+const claimsHeld = (url: string) => held(url, prefix);
 
 /** The run's claim taken on `url`, the broker then killed and restarted with `graceMs` for its previous run's wills. */
 async function claimThenRestart(graceMs: number) {

@@ -1,0 +1,56 @@
+/**
+ * The report's `claim` section: each time the run's claim on its ids (fleet/claim-hold.ts) was not
+ * held mid-run, why, and how it ended. Told in log lines alone, a loss was gone with the log: someone
+ * reading the report afterwards could not know the ids had been unclaimed for a while (a second run
+ * could then start on them), nor that another run had claimed them. Times count from the start of
+ * the presses, as the report's others; the section is there only when the claim was lost.
+ */
+import type { ClaimLoss, FleetClaim } from "./claim-hold.js";
+
+/** One time the claim was not held. */
+export interface ClaimLossReport {
+  /** When it was lost, from the start of the presses (negative: in the boot). */
+  readonly atMs: number;
+  /** `connection`: its connection lost; `cleared`/`replaced`: its retained message, the connection up. */
+  readonly why: ClaimLoss["why"];
+  /** How long after atMs the claim was held again; absent when it was not. */
+  readonly heldAgainAfterMs?: number;
+  /** Another run's claim on some of the ids found instead, after `afterMs`: the ids left to it. */
+  readonly takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
+  /** Not held again by the run's end, nor taken: unclaimed until then (its end, from the presses' start). */
+  readonly untilEndMs?: number;
+}
+
+export interface ClaimReport {
+  /** The claim's topic, `<prefix>/claim/<token>`. */
+  readonly topic: string;
+  readonly losses: readonly ClaimLossReport[];
+}
+
+/** A time in the report: to a tenth of a millisecond, as its others. */
+const ms = (x: number) => Math.round(x * 10) / 10;
+
+/** The report's `claim` field: absent without losses. */
+export const claimField = (c: ClaimReport | undefined): { claim?: ClaimReport } => (c ? { claim: c } : {});
+
+/** The claim's losses as the report keeps them; undefined when it was never lost (or no claim was taken). */
+export function claimReport(
+  claim: Pick<FleetClaim, "topic" | "losses"> | undefined,
+  pressStartMs: number,
+  endMs: number,
+): ClaimReport | undefined {
+  const losses = claim?.losses() ?? [];
+  if (claim === undefined || losses.length === 0) return undefined;
+  return {
+    topic: claim.topic,
+    losses: losses.map((l) => ({
+      atMs: ms(l.atMs - pressStartMs),
+      why: l.why,
+      ...(l.heldAgainMs !== undefined ? { heldAgainAfterMs: ms(l.heldAgainMs) } : {}),
+      ...(l.takenBy !== undefined ? { takenBy: { ...l.takenBy, afterMs: ms(l.takenBy.afterMs) } } : {}),
+      ...(l.heldAgainMs === undefined && l.takenBy === undefined
+        ? { untilEndMs: ms(endMs - pressStartMs) }
+        : {}),
+    })),
+  };
+}

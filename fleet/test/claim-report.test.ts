@@ -1,0 +1,34 @@
+/**
+ * The report's `claim` section (fleet/claim-report.ts): the times the run's claim on its ids was not
+ * held, from the start of the presses, how long until it was held again, the run that took the ids,
+ * or none of these (unclaimed until the run's end); absent when the claim was never lost.
+ */
+import { expect, it } from "vitest";
+import type { ClaimLoss } from "../claim-hold.js";
+import { claimField, claimReport } from "../claim-report.js";
+
+const claimOf = (losses: ClaimLoss[]) => ({ topic: "tf/claim/abc", losses: () => losses });
+
+it("keeps each loss of the claim, times from the presses' start", () => {
+  const losses: ClaimLoss[] = [
+    { atMs: 1_000, why: "connection", heldAgainMs: 3_333.33 },
+    { atMs: 12_500, why: "cleared", heldAgainMs: 300.04 },
+    { atMs: 20_000, why: "replaced", takenBy: { topic: "tf/claim/def", ids: 20, afterMs: 301 } },
+    { atMs: 30_000, why: "connection" },
+  ];
+  expect(claimReport(claimOf(losses), 2_000, 40_000)).toEqual({
+    topic: "tf/claim/abc",
+    losses: [
+      { atMs: -1_000, why: "connection", heldAgainAfterMs: 3_333.3 },
+      { atMs: 10_500, why: "cleared", heldAgainAfterMs: 300 },
+      { atMs: 18_000, why: "replaced", takenBy: { topic: "tf/claim/def", ids: 20, afterMs: 301 } },
+      { atMs: 28_000, why: "connection", untilEndMs: 38_000 },
+    ],
+  });
+});
+
+it("is absent when the claim was never lost, or none was taken", () => {
+  expect(claimReport(claimOf([]), 0, 10_000)).toBeUndefined();
+  expect(claimReport(undefined, 0, 10_000)).toBeUndefined();
+  expect(claimField(undefined)).toEqual({});
+});
