@@ -3,9 +3,11 @@
  * `--http-trusted-proxy ADDR[,ADDR…]`, the reverse proxies whose clients are each bounded by the
  * address the proxy names (web/client-address.ts), and `--http-client-bounds conns=N,api=R/B,files=R/B`
  * or `off`, to widen, narrow or lift them. Parsed and checked here, every fault a usage error naming
- * the flag and the part at fault.
+ * the flag and the part at fault. A trusted network wider than a /8 of IPv4 or a /32 of IPv6
+ * (`0.0.0.0/0`, `::/0`) is refused: any client in it could name itself and leave its bound, which is
+ * `--http-client-bounds off` told as something else.
  */
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { decimalHint, isDecimal, isWholeDecimal } from "../protocol/index.js";
 import { shown, shownPath } from "../protocol/shown.js";
 import { type AddressBounds, type ProxySpec, TrustedProxies } from "../web/index.js";
@@ -49,9 +51,41 @@ export function parseTrustedProxies(text: string): ProxySpec[] {
     const most = family === 6 ? 128 : 32;
     if (!isWholeDecimal(m[2]) || prefix > most)
       throw new UsageError(`${flag}: ${shown(part)}: the prefix length must be 0 to ${most}`);
+    const wide = tooWide(address, prefix);
+    if (wide !== undefined)
+      throw new UsageError(
+        `${flag}: ${shown(part)} ${wide}: a client anywhere in it could name itself whatever address it likes in X-Forwarded-For and leave its bound; list the proxies' own addresses or network, or, to bound no client at all, give --http-client-bounds off`,
+      );
     return { address, prefix };
   });
 }
+
+/**
+ * The widest networks trusted as proxies: IPv4's largest private range (10.0.0.0/8), and IPv6's
+ * largest block one network is given (an ISP's /32; a site's is a /48 or /56).
+ */
+const WIDEST_V4 = 8;
+const WIDEST_V6 = 32;
+
+/**
+ * How `address/prefix` is too wide (`is wider than a /8 of IPv4`), or undefined. An IPv6 network that takes in
+ * IPv4 mapped into IPv6 (`::ffff:0.0.0.0/96`, `::/80`) is held to IPv4's widest: a socket's IPv4
+ * address is matched against it (web/client-address.ts).
+ */
+function tooWide(address: string, prefix: number): string | undefined {
+  const v4 = `is wider than a /${WIDEST_V4} of IPv4`;
+  if (isIP(address) === 4) return prefix < WIDEST_V4 ? v4 : undefined;
+  const net = new BlockList();
+  net.addSubnet(address, prefix, "ipv6");
+  if (prefix <= 96 && net.check("::ffff:0.0.0.0", "ipv6"))
+    return "takes in every IPv4 address (::ffff:0.0.0.0/96)";
+  if (prefix > 96 && MAPPED.check(address, "ipv6")) return prefix - 96 < WIDEST_V4 ? v4 : undefined;
+  return prefix < WIDEST_V6 ? `is wider than a /${WIDEST_V6} of IPv6` : undefined;
+}
+
+/** IPv4 mapped into IPv6. */
+const MAPPED = new BlockList();
+MAPPED.addSubnet("::ffff:0.0.0.0", 96, "ipv6");
 
 /** `conns=64,api=40/200,files=80/800` (any of them; the rest stay as they are) or `off`. */
 export function parseClientBounds(text: string): AddressBounds {

@@ -33,7 +33,7 @@ export function addHttpOptions(cmd: Command, help: HttpHelp = WEB_HELP): Command
     .option("--http-token-file <file>", "read the bearer token from the first line of <file>")
     .option(
       "--http-trusted-proxy <addr,...>",
-      "reverse proxies (addresses or networks, e.g. 192.0.2.10,198.51.100.0/24) whose clients are each bounded by the address their X-Forwarded-For names, not as one",
+      "reverse proxies (addresses or networks, e.g. 192.0.2.10,198.51.100.0/24; none wider than a /8 of IPv4 or a /32 of IPv6) whose clients are each bounded by the address their X-Forwarded-For names, not as one",
     )
     .option(
       "--http-client-bounds <bounds>",

@@ -57,6 +57,23 @@ export function plainAddress(address: string): string {
   }
 }
 
+/**
+ * The block an address is bounded as (web/address-bounds.ts): an IPv4 address (mapped into IPv6 or
+ * not) on its own; an IPv6 address as its /64 (`2001:db8::/64`), the smallest network a site or an
+ * ISP gives one subscriber, and one host picks any address in it (privacy addresses, RFC 8981;
+ * `ip addr add` of as many as it likes), so a bound per address was a fresh burst per address it
+ * chose. A link-local one (fe80::/10) on its own: every link's hosts share fe80::/64.
+ */
+export function boundBlock(address: string): string {
+  const a = plainAddress(address);
+  if (isIP(a) !== 6 || /^fe[89ab]/i.test(a)) return a;
+  const [head = "", tail] = a.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${plainAddress(`${groups.slice(0, 4).join(":")}::`)}/64`;
+}
+
 /** Who a request is bounded as, and what was wrong with its proxy's header when that was not read. */
 export interface ClientOf {
   readonly address: string;

@@ -128,6 +128,8 @@ export interface ConnectionCounts {
   pipelined: number;
   /** Requests refused 429 for their address's bound, by bound. */
   readonly limited: { connections: number; rate: number };
+  /** A trusted proxy's requests whose forwarding header named no client: bounded as the proxy. */
+  forwardedBad: number;
 }
 
 /**
@@ -150,6 +152,7 @@ export function limitConnections(
     refused: 0,
     pipelined: 0,
     limited: { connections: 0, rate: 0 },
+    forwardedBad: 0,
   };
   const scheduler = hooks.scheduler ?? new RealScheduler();
   const perAddress = new PerAddress(o.perAddress ?? {}, () => scheduler.now());
@@ -208,7 +211,10 @@ export function limitConnections(
     // From a trusted proxy, the client it names (web/client-address.ts); else the socket's address.
     const remote = socket.remoteAddress;
     const client = remote === undefined ? undefined : perAddress.client(remote, req.headers);
-    if (client?.malformed !== undefined) hooks.warnings?.forwarded(client.via ?? "", client.malformed);
+    if (client?.malformed !== undefined) {
+      counts.forwardedBad++;
+      hooks.warnings?.forwarded(client.via ?? "", client.malformed);
+    }
     const refusal = perAddress.request(
       client?.address,
       overBound.has(socket),

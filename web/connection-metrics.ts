@@ -1,7 +1,8 @@
 /**
  * What the connection cap of an HTTP server did (web/connection-limits.ts), on its `/metrics`
  * registry: the connections open now, the cap, those closed at the cap by reason, and the requests
- * refused 429 for their remote address's bound (web/address-bounds.ts), by bound. One set of
+ * refused 429 for their remote address's bound (web/address-bounds.ts), by bound, and a trusted
+ * proxy's requests whose forwarding header named no client (web/client-address.ts). One set of
  * metrics for both servers that cap their connections, the fleet's (web/metrics.ts) and a standalone
  * broker's (web/broker-metrics.ts), under the same names: docs/metrics.md, "Prometheus".
  */
@@ -45,6 +46,15 @@ export function connectionMetrics(registry: Registry, prefix: string, connection
       this.reset();
       this.inc({ bound: "connections" }, connections.limited.connections);
       this.inc({ bound: "rate" }, connections.limited.rate);
+    },
+  });
+  new Counter({
+    name: `${prefix}web_forwarded_header_bad_total`,
+    help: "HTTP requests from a trusted proxy (--http-trusted-proxy) whose X-Forwarded-For or Forwarded header named no client address: each bounded as the proxy itself; the WARN line saying so is written at most once a minute",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(connections.forwardedBad);
     },
   });
 }

@@ -4,7 +4,7 @@
  * request refused 429 for its address's bound (web/address-bounds.ts), and a trusted proxy's request
  * whose forwarding header names no client (web/client-address.ts). Each kind writes one line at
  * once, naming the address, then at most one a minute: what came meanwhile is told in one line at
- * the minute's end, counted by address. Closes for pipelining used to be counted on /metrics alone,
+ * the minute's end, counted by address (an IPv6 client's by its /64, as it is bounded). Closes for pipelining used to be counted on /metrics alone,
  * so an operator reading the log never learnt a client was being cut.
  */
 import { LogWindow } from "../node/log-window.js";
@@ -63,10 +63,16 @@ export class ConnectionWarnings {
   /** A request refused 429 for its address's bound. */
   refused(r: Refusal): void {
     const via = r.via !== undefined && r.via !== r.address ? r.via : undefined;
-    this.refusedLog.log(r.address, () =>
+    const block = r.block !== undefined ? ` (bounded with the rest of ${r.block})` : "";
+    this.refusedLog.log(r.block ?? r.address, () =>
       this.warn(
-        { remote: r.address, bound: r.bound, ...(via ? { via } : {}) },
-        `web: refused requests from ${r.address}${via ? ` (by way of ${via})` : ""} (429): ${r.what}; at most one such line a minute`,
+        {
+          remote: r.address,
+          bound: r.bound,
+          ...(r.block ? { block: r.block } : {}),
+          ...(via ? { via } : {}),
+        },
+        `web: refused requests from ${r.address}${block}${via ? ` (by way of ${via})` : ""} (429): ${r.what}; at most one such line a minute`,
       ),
     );
   }

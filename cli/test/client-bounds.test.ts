@@ -78,6 +78,28 @@ describe("--http-trusted-proxy", () => {
       );
   });
 
+  it("refuses a network so wide that any client could name itself, pointing at --http-client-bounds off", () => {
+    for (const [text, why] of [
+      ["0.0.0.0/0", '"0.0.0.0/0" is wider than a /8 of IPv4'],
+      ["11.0.0.0/7", "is wider than a /8 of IPv4"],
+      ["::/0", '"::/0" takes in every IPv4 address (::ffff:0.0.0.0/96)'],
+      ["::/80", "takes in every IPv4 address (::ffff:0.0.0.0/96)"],
+      ["::ffff:0.0.0.0/96", "takes in every IPv4 address (::ffff:0.0.0.0/96)"],
+      ["::ffff:10.0.0.0/103", "is wider than a /8 of IPv4"],
+      ["2000::/3", '"2000::/3" is wider than a /32 of IPv6'],
+      ["192.0.2.10,2001:db8::/31", "is wider than a /32 of IPv6"],
+    ] as const)
+      expect(() => parseTrustedProxies(text), text).toThrow(
+        new RegExp(
+          `^--http-trusted-proxy: .*${literal(why)}: a client anywhere in it could name itself.*give --http-client-bounds off$`,
+        ),
+      );
+    // The widest each family keeps: a /8 of IPv4 (10.0.0.0/8), a /32 of IPv6.
+    expect(
+      parseTrustedProxies("10.0.0.0/8,::ffff:10.0.0.0/104,2001:db8::/32,0.0.0.0").map((p) => p.prefix),
+    ).toEqual([8, 104, 32, undefined]);
+  });
+
   it("reach the server's options with --http, and need it", async () => {
     const http = await resolveHttpOptions(
       { http: "0", httpTrustedProxy: "192.0.2.10", httpClientBounds: "conns=64" },
@@ -138,11 +160,12 @@ describe("both web servers", () => {
   it.each([
     [["twins", "--broker", "mqtt://127.0.0.1:1", "--http", "0", "--http-trusted-proxy", "nginx"]],
     [["broker", "--port", "0", "--http-trusted-proxy", "192.0.2.10"]],
+    [["twins", "--broker", "mqtt://127.0.0.1:1", "--http", "0", "--http-trusted-proxy", "0.0.0.0/0"]],
   ])("exit 2 on a bad proxy, or one without --http: %j", async (argv) => {
     const r = await runMain(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
-      /--http-trusted-proxy: "nginx" is not an IP address|--http-trusted-proxy and --http-client-bounds need --http/,
+      /--http-trusted-proxy: "nginx" is not an IP address|--http-trusted-proxy and --http-client-bounds need --http|--http-trusted-proxy: "0\.0\.0\.0\/0" is wider than a \/8 of IPv4/,
     );
   });
 });

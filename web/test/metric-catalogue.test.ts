@@ -114,6 +114,7 @@ const connections = (): ConnectionCounts => ({
   refused: 0,
   pipelined: 0,
   limited: { connections: 0, rate: 0 },
+  forwardedBad: 0,
 });
 const hub = { stats: { clients: 0, dropped: 0 } } as unknown as EventHub;
 

@@ -5,14 +5,16 @@
  * was one address for all its clients: 15 operators behind one, 10 page loads each, had 2,873 of
  * 3,450 requests refused. The header of anyone not trusted is not read (a client cannot leave its
  * bound by writing one), and a trusted proxy's header naming no address leaves the request the
- * proxy's own, told in a WARN line. The tests bound loopback to stand for a LAN address, on a clock
- * that stands.
+ * proxy's own, told in a WARN line and counted on /metrics. The tests bound loopback to stand for a
+ * LAN address, on a clock that stands.
  */
 import { connect, type Socket } from "node:net";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { type AddressBounds, PerAddress } from "../address-bounds.js";
 import { clientOf, TrustedProxies } from "../client-address.js";
+import { connectionMetrics } from "../connection-metrics.js";
 import { httpApp } from "../http-app.js";
 
 const apps: { close(): Promise<unknown> }[] = [];
@@ -161,6 +163,11 @@ describe("forwarding headers not believed", () => {
     );
     // Its clients named well are still bounded each on their own.
     expect(await proxy.send(request("X-Forwarded-For: 198.51.100.1"))).toBe("200");
+    // Each counted on /metrics, where the log tells one a minute.
+    expect(srv.connections.forwardedBad).toBe(3);
+    const registry = new Registry();
+    connectionMetrics(registry, "twinfleet_", srv.connections);
+    expect(await registry.metrics()).toMatch(/\ntwinfleet_web_forwarded_header_bad_total 3\n/);
     const told = srv.warned.filter((w) => w.fields.header !== undefined);
     expect(told).toEqual([
       {
