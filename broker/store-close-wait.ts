@@ -6,7 +6,9 @@
  * the log after SIGTERM, the process still there. Now, once the oldest write the stop waits for has
  * waited `STORE_STALLED_MS` (at once if it already has), one WARN says what the stop waits for (how
  * many writes, the oldest named, how long), that a second SIGTERM does not cut it short, and what
- * SIGKILL would lose. Checked every second on the injected Scheduler, until the store has closed.
+ * SIGKILL would lose. Checked every second on the injected Scheduler, from the stop's beginning (the
+ * clients' last-seen times are saved before the store's close: broker/session-expiry.ts) until the
+ * store has closed.
  */
 import type { Logger } from "pino";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
