@@ -171,6 +171,7 @@ export async function openStore(
   // told from the stop's beginning: the clients' last-seen times are saved before the store closes.
   let wait: StoreCloseWait | undefined;
   const stopping = () => {
+    stall.stopping();
     wait ??= new StoreCloseWait(where, watch, scheduler, logger);
     return wait;
   };
@@ -186,6 +187,7 @@ export async function openStore(
       // closed under them, they were dropped at the thaw and the next start had the older state.
       while (watch.writing > 0) await watch.settled();
       await repair.settled();
+      wait.stored(stall.endedWhileStopping);
       watch.closing();
       await persistence.destroy();
     } finally {

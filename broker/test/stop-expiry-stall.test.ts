@@ -1,7 +1,8 @@
 /**
  * The broker stopping on a frozen data directory while session expiry saves its clients' last-seen
  * times (broker/session-expiry.ts finish(), before the store's close): those writes are the store's
- * like any other (broker/store-writes.ts), so the stop's WARN names them and waits for them. Before, they were not tracked and the wait was told only from the store's
+ * like any other (broker/store-writes.ts), so the stop's WARN names them and waits for them, and its
+ * end says they are stored. Before, they were not tracked and the wait was told only from the store's
  * close: a stop on a frozen disk hung on them with nothing said. LevelDB's put is held here as a
  * frozen file system holds its write(); the broker, its socket, its store are real, the clock a fake one.
  */
@@ -51,7 +52,7 @@ function freezePuts(): { thaw: () => void; held: () => number } {
 }
 
 describe("the broker stopping on a frozen disk while session expiry saves its clients' times", () => {
-  it("names those writes, waits for them, and the next start has them", async () => {
+  it("names those writes, waits for them, says when they are stored, and the next start has them", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "stop-expiry-stall-"));
     dirs.push(dataDir);
     const lines: Line[] = [];
@@ -93,6 +94,12 @@ describe("the broker stopping on a frozen disk while session expiry saves its cl
     frozen.thaw();
     await closing;
     await node.endAsync(true);
+    // Its end is the stop's: nothing goes out any more.
+    expect(waits().map((l) => l.msg)).toEqual([
+      expect.stringContaining("the oldest the time n-1 was last seen"),
+      `stopping: data directory ${dataDir} answered again after 20.0 s: the writes the stop waited for are stored; stopping`,
+    ]);
+    expect(lines.filter((l) => l.msg.includes("goes out now"))).toEqual([]);
     expect(lines.at(-1)?.msg).toBe("broker closed");
     // The next start has the time saved as the client left (the date at the stop's beginning).
     const later = new FakeScheduler(0, Date.UTC(2026, 0, 1, 0, 1));
