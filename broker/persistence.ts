@@ -165,7 +165,7 @@ export async function openStore(
     scheduler,
   );
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
-  const repair = new LevelRepair(db, dataDir, where, logger);
+  const repair = new LevelRepair(db, dataDir, where, logger, undefined, watch);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
   // The stall is still watched while the broker stops, and a wait on a disk that does not answer
   // told from the stop's beginning: the clients' last-seen times are saved before the store closes.
