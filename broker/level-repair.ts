@@ -8,7 +8,9 @@
  * stored once more, as the broker holds them now, then the memory table is compacted into a table
  * file, which retires that log (CompactRange flushes the memory table first and starts a new log):
  * the same test then keeps 1,811. A failed table write stops LevelDB until it is opened again: the
- * repair then reopens it first, once there is room (broker/level-reopen.ts).
+ * repair then reopens it first, once there is room (broker/level-reopen.ts). Its compaction and
+ * reopening are among the store's writes under way, so a disk that stops answering under them is
+ * named by the stall and by a stop that waits for them (broker/store-close-wait.ts).
  */
 import type { Logger } from "pino";
 import { isTableWriteError, roomToReopen } from "./level-reopen.js";
@@ -20,6 +22,15 @@ export interface RepairableDb {
   compactRange(start: string, end: string): Promise<void>;
   close(): Promise<void>;
   open(): Promise<void>;
+}
+
+/**
+ * The store's writes under way (broker/store-writes.ts StoreWriteWatch): the repair's own disk work
+ * is among them, so a stall names it and a stop on a frozen disk says it waits for it.
+ */
+export interface WriteTracker {
+  begin(what: string): number;
+  end(token: number): void;
 }
 
 /** How often a database stopped by a failed table write is checked for room to reopen it. */
@@ -52,7 +63,18 @@ export class LevelRepair {
     private readonly where: string,
     private readonly logger: Logger,
     private readonly now: () => number = monotonicNow,
+    private readonly writes?: WriteTracker,
   ) {}
+
+  /** `work` on the disk, among the store's writes under way while it lasts. */
+  async #tracked<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const token = this.writes?.begin(what);
+    try {
+      return await work();
+    } finally {
+      if (token !== undefined) this.writes?.end(token);
+    }
+  }
 
   /** How a pending topic is stored again: through the store's own guarded write (store-writes.ts). */
   storeWith(store: (topic: string) => Promise<boolean>): void {
@@ -101,8 +123,10 @@ export class LevelRepair {
     const room = await roomToReopen(this.dataDir).catch(() => undefined);
     if (room === undefined || !room.ok) return; // the failure log says each minute that writes fail
     try {
-      if (this.db.status === "open") await this.db.close();
-      await this.db.open();
+      await this.#tracked(`the reopening of ${this.dataDir} after a failed table write`, async () => {
+        if (this.db.status === "open") await this.db.close();
+        await this.db.open();
+      });
     } catch (err) {
       if (!this.#reopenFailureTold) {
         this.#reopenFailureTold = true;
@@ -134,7 +158,9 @@ export class LevelRepair {
       restored += 1;
     }
     try {
-      await this.db.compactRange(FIRST_KEY, LAST_KEY);
+      await this.#tracked(`the compaction of ${this.dataDir}'s log after failed writes`, () =>
+        this.db.compactRange(FIRST_KEY, LAST_KEY),
+      );
     } catch (err) {
       this.#needed = true;
       this.#retryAt = this.now() + RETRY_COMPACT_MS;

@@ -40,6 +40,11 @@ export interface BrokerStore {
    */
   backup?(): AsyncGenerator<Buffer, BackupSummary>;
   readonly noBackup?: string;
+  /**
+   * The broker begins to stop (before its clients' wills and times are stored): from now on a wait
+   * on writes its disk does not answer is told (LevelDB: broker/store-close-wait.ts).
+   */
+  stopping?(): void;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -160,12 +165,19 @@ export async function openStore(
     scheduler,
   );
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
-  const repair = new LevelRepair(db, dataDir, where, logger);
+  const repair = new LevelRepair(db, dataDir, where, logger, undefined, watch);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
-  // The stall is still watched while the store closes, and a wait on a disk that does not answer told.
+  // The stall is still watched while the broker stops, and a wait on a disk that does not answer
+  // told from the stop's beginning: the clients' last-seen times are saved before the store closes.
+  let wait: StoreCloseWait | undefined;
+  const stopping = () => {
+    stall.stopping();
+    wait ??= new StoreCloseWait(where, watch, scheduler, logger);
+    return wait;
+  };
   const close = async () => {
     probe.stop();
-    const wait = new StoreCloseWait(where, watch, scheduler, logger);
+    const wait = stopping();
     try {
       await probe.settled();
       await watch.settled();
@@ -175,6 +187,7 @@ export async function openStore(
       // closed under them, they were dropped at the thaw and the next start had the older state.
       while (watch.writing > 0) await watch.settled();
       await repair.settled();
+      wait.stored(stall.endedWhileStopping);
       watch.closing();
       await persistence.destroy();
     } finally {
@@ -194,6 +207,7 @@ export async function openStore(
     health,
     retained,
     backup,
+    stopping: () => void stopping(),
     close,
   };
 }

@@ -122,6 +122,8 @@ class Parts {
   }
 
   async close(): Promise<void> {
+    // A store whose disk does not answer is told of from here: the wills and times below wait on it.
+    this.store?.stopping?.();
     for (const stop of this.stops.splice(0)) stop();
     // Stop accepting first. A server's close callback fires only once its sockets are gone, so
     // wait for it after aedes and we have destroyed them; the store closes last, after the wills.

@@ -6,7 +6,11 @@
  * the log after SIGTERM, the process still there. Now, once the oldest write the stop waits for has
  * waited `STORE_STALLED_MS` (at once if it already has), one WARN says what the stop waits for (how
  * many writes, the oldest named, how long), that a second SIGTERM does not cut it short, and what
- * SIGKILL would lose. Checked every second on the injected Scheduler, until the store has closed.
+ * SIGKILL would lose. Checked every second on the injected Scheduler, from the stop's beginning (the
+ * clients' last-seen times are saved before the store's close: broker/session-expiry.ts) until the
+ * store has closed. Once the writes it waited for are stored, one line says so and that the broker
+ * stops: the running broker's "finishes writes again … what waited for them goes out now" said
+ * what a stop no longer does.
  */
 import type { Logger } from "pino";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
@@ -34,6 +38,29 @@ export class StoreCloseWait {
     this.check();
   }
 
+  /**
+   * The writes the stop waited for have all ended, and the database closes now. Told if the stop said
+   * it waited, or a stall told (broker/store-stall.ts) ended while it stopped (`stalledSince`).
+   */
+  stored(stalledSince?: number): void {
+    this.stop();
+    const since = Math.min(
+      this.#toldSince ?? Number.POSITIVE_INFINITY,
+      stalledSince ?? Number.POSITIVE_INFINITY,
+    );
+    if (since === Number.POSITIVE_INFINITY) return;
+    const now = this.scheduler.now();
+    const stalledMs = Math.round(now - since);
+    this.logger.warn(
+      { stalledMs, waitedMs: Math.round(now - this.began) },
+      `stopping: ${this.where} answered again after ${(stalledMs / 1000).toFixed(1)} s: the writes the ` +
+        "stop waited for are stored; stopping",
+    );
+  }
+
+  /** Since when the oldest write the stop told of had waited. */
+  #toldSince: number | undefined;
+
   /** The store has closed (or the stop gave up on it): nothing more to tell. */
   stop(): void {
     this.timer?.cancel();
@@ -46,6 +73,7 @@ export class StoreCloseWait {
     const now = this.scheduler.now();
     if (oldest === undefined || now - oldest.since < STORE_STALLED_MS) return;
     this.stop();
+    this.#toldSince = oldest.since;
     const waitedMs = Math.round(now - this.began);
     this.logger.warn(
       {

@@ -7,7 +7,8 @@
  * before it is sent, and a client's packets keep their order). Here every `everyMs` (1 s) the writes
  * under way are looked at; when none has finished for `stalledMs` (5 s) while some wait, one ERROR
  * says what stops and what to check, `/healthz` answers 503 and `store_up` is 0, until a write
- * finishes: then one line with how long it was stalled. Both the ERROR and `/healthz` name the oldest
+ * finishes: then one line with how long it was stalled (while the broker stops, the stop's own line
+ * once the writes it waited for are stored: broker/store-close-wait.ts). Both the ERROR and `/healthz` name the oldest
  * write waiting and how long it has (`14 waiting, the oldest a retained message for tf/report/n-3, for
  * 6.2 s`): they said `(14 waiting)` only, where the twins service named its write. Times come from the
  * injected Scheduler.
@@ -81,11 +82,28 @@ export class StoreStallWatch {
     return `${this.where} has finished no write for ${s} s (${waitingText(this.writes, now)}): its disk or file system is not answering`;
   }
 
+  /**
+   * The broker is stopping: nothing waits to go out any more, so the end of a stall is told by the
+   * stop, once what it waited for is stored (broker/store-close-wait.ts), not as "goes out now".
+   */
+  stopping(): void {
+    this.#stopping = true;
+  }
+
+  #stopping = false;
+  /** Since when the store was stalled, for a stall told that ended while the broker was stopping. */
+  endedWhileStopping: number | undefined;
+
   /** A write finished, or began while none was under way: the end of a stall, if one was told. */
   progressed(): void {
     this.progressAt = this.scheduler.now();
     if (this.stalledSince === undefined) return;
     const stalledMs = Math.round(this.scheduler.now() - this.stalledSince);
+    if (this.#stopping) {
+      this.endedWhileStopping ??= this.stalledSince;
+      this.stalledSince = undefined;
+      return;
+    }
     this.stalledSince = undefined;
     this.logger.warn(
       { stalledMs },

@@ -1,7 +1,8 @@
 /**
  * Each store write as the broker's words for a stalled disk name it (broker/store-stall.ts: the
  * oldest write waiting): `a retained message for TOPIC`, `the will of CLIENT`, `the subscriptions of
- * CLIENT`, … from the persistence call and its arguments (aedes-persistence's signatures).
+ * CLIENT`, `the time CLIENT was last seen`, … from the persistence call and its arguments (aedes-persistence's
+ * signatures, and the broker's own: session expiry's saveSeen and dropQueue, level-store.ts).
  */
 
 interface Named {
@@ -12,7 +13,8 @@ interface Named {
 }
 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const clientOf = (arg: unknown): string => text((arg as Named | undefined)?.id) ?? "a client";
+/** A client as aedes passes it (`{ id }`), or its id alone (the broker's own writes: session expiry). */
+const clientOf = (arg: unknown): string => text(arg) ?? text((arg as Named | undefined)?.id) ?? "a client";
 const topicOf = (arg: unknown): string => text((arg as Named | undefined)?.topic) ?? "a topic";
 
 /** The write `name` (a persistence method) called with `args`, named. */
@@ -38,6 +40,12 @@ export function storeWriteName(name: string, args: readonly unknown[]): string {
     case "outgoingUpdate":
     case "outgoingClearMessageId":
       return `the queue of ${clientOf(first)}`;
+    case "dropQueue":
+      return `the queue of ${clientOf(first)}`;
+    case "saveSeen":
+      return second === undefined
+        ? `the removal of the time ${clientOf(first)} was last seen`
+        : `the time ${clientOf(first)} was last seen`;
     case "incomingStorePacket":
     case "incomingDelPacket":
     case "cleanIncoming":

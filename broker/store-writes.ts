@@ -165,6 +165,11 @@ const OTHER_WRITES = [
   "incomingStorePacket",
   "incomingDelPacket",
   "cleanIncoming",
+  // Session expiry's (broker/session-expiry.ts): a session's time last seen, saved as its client
+  // leaves, the stop included, and its queue dropped at expiry. Untracked, a stop on a frozen disk
+  // waited on them before the store's close with nothing said, and a stall did not name them.
+  "saveSeen",
+  "dropQueue",
 ] as const;
 
 /** A write the disk refused (LevelDB's IO error), not a key that was not there. */

@@ -78,6 +78,23 @@ describe("the repair's steps", () => {
     expect(writes.slice(2)).toEqual(["tf/report/d=R1 1 1 d", "tf/report/c=R1 1 1 c"]);
     expect(compactRange).toHaveBeenCalledTimes(2);
   });
+
+  it("is among the store's writes under way while its disk work lasts: a frozen disk's stall and stop name it", async () => {
+    const logger = pino({ level: "silent" });
+    let release = () => {};
+    const compactRange = vi.fn(() => new Promise<void>((resolve) => (release = resolve)));
+    const db = { status: "open", compactRange, close: async () => {}, open: async () => {} };
+    const watch = new StoreWriteWatch("data directory d", logger);
+    const repair = new LevelRepair(db, "d", "data directory d", logger, undefined, watch);
+    repair.failed();
+    repair.succeeded();
+    await vi.waitFor(() => expect(compactRange).toHaveBeenCalledTimes(1));
+    expect(watch.writing).toBe(1);
+    expect(watch.underWay.oldest()?.what).toBe("the compaction of d's log after failed writes");
+    release();
+    await repair.settled();
+    expect(watch.writing).toBe(0);
+  });
 });
 
 /** The retained messages a store in `dataDir` holds once opened again. */

@@ -152,6 +152,11 @@ describe("the broker stopping on a data directory whose writes stop finishing", 
     thaw();
     await published;
     await closing;
+    // Its end is the stop's: the running broker's "what waited for them goes out now" is not.
+    expect(waits().map((l) => l.msg)[1]).toBe(
+      `stopping: data directory ${dataDir} answered again after 15.0 s: the writes the stop waited for are stored; stopping`,
+    );
+    expect(lines.filter((l) => l.msg.includes("goes out now"))).toEqual([]);
     expect(lines.at(-1)?.msg).toBe("broker closed");
   });
 });
