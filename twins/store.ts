@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { probeWritable } from "../node/dir-probe.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
+import { isNodeId } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
@@ -63,49 +63,12 @@ import {
   PRESENCE_LINE,
   type PreviousHolder,
 } from "./store-lock.js";
+import type { DesiredRecord, StoredState } from "./store-records.js";
 import { type Slicing, slicingOf, snapshotSlices, type Whole } from "./store-slices.js";
 
 export { MAX_OFFLINE_WRITES } from "./store-format.js";
 export { type BrokerSeen, LOCK_FILE, type PreviousHolder } from "./store-lock.js";
-
-/** What the twins service wants a node to be; the node's reported state is what it is. */
-export interface DesiredRecord {
-  /** Sources the node should follow (desired pairing). */
-  readonly sources: readonly NodeId[];
-  /**
-   * Config version this desire corresponds to: the version the twins service expects the node to
-   * reach with it. A reported config with a higher version is a change made elsewhere and is
-   * adopted as the new desire (see docs/twins.md, "Pairing").
-   */
-  readonly configVersion: number;
-  /** A set command the node has not yet acted on: re-sent when it registers. */
-  readonly pendingSet?: { readonly on: boolean; readonly counter: number };
-  /** The node has not confirmed the desired sources yet: re-sent when it registers. */
-  readonly pending?: boolean;
-  /** Last known identity, so an offline node still shows what it is after a restart. */
-  readonly kind?: NodeKind;
-  readonly profile?: string;
-  readonly firmware?: string;
-  readonly lastSeen?: number;
-  /**
-   * The configs this service wrote for the node while it was away, the newest last: another tool's
-   * write at one of their versions is a crossing (twins/crossed-writes.ts). Format 2 (below).
-   */
-  readonly offlineWrites?: readonly StoredOfflineWrite[];
-}
-
-/** A config written for a node away: its version, its sources, and the desired sources before it. */
-export interface StoredOfflineWrite {
-  readonly version: number;
-  readonly sources: readonly NodeId[];
-  readonly before: readonly NodeId[];
-  /** Other tools' configs at its version taken on top of the desire already, each once. */
-  readonly taken?: readonly (readonly NodeId[])[];
-}
-
-export interface StoredState {
-  readonly nodes: Readonly<Record<string, DesiredRecord>>;
-}
+export type { DesiredRecord, StoredOfflineWrite, StoredState } from "./store-records.js";
 
 export interface TwinsStore {
   /** Where the store keeps the state, for messages (a file's path); absent in memory. */
