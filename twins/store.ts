@@ -39,6 +39,7 @@ import {
 } from "./store-format.js";
 import {
   appendSynced,
+  type DiskPace,
   JOURNAL_FILE,
   JOURNAL_MIN_BYTES,
   type JournalRead,
@@ -50,6 +51,7 @@ import {
   replaceInSlices,
   syncDir,
   truncateSynced,
+  UNTOLD_PACE,
 } from "./store-journal.js";
 import {
   asDataDirError,
@@ -100,15 +102,21 @@ export interface TwinsStore {
   /**
    * Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised
    * by the caller. `journaled`: appends follow (format 3, a fresh journal); without it, the state
-   * alone, a journal folded in and removed (as the service stops).
+   * alone, a journal folded in and removed (as the service stops). `pace` is told when the write
+   * stops waiting on the disk to make its next piece, and waits on it again (store-journal.ts DiskPace).
    */
-  save(state: StoredState, journaled?: boolean): Promise<void>;
+  save(state: StoredState, journaled?: boolean, pace?: DiskPace): Promise<void>;
   /**
    * Stores the records of the nodes in `changes` (undefined: out of the store) over what is stored;
    * `whole` is the state to write instead when the store rewrites itself (its first write, a journal
-   * grown past its bound, one that failed). Absent: every save is a `save` of the whole state.
+   * grown past its bound, one that failed). Absent: every save is a `save` of the whole state. `pace`:
+   * as `save`'s (the caller's `whole` tells it its own walk).
    */
-  append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => Whole): Promise<void>;
+  append?(
+    changes: ReadonlyMap<string, DesiredRecord | undefined>,
+    whole: () => Whole,
+    pace?: DiskPace,
+  ): Promise<void>;
   /** A test write of the store's directory (store-dir.ts): rejects where a save would fail. Absent in memory. */
   probe?(): Promise<void>;
   close(): Promise<void>;
@@ -308,14 +316,15 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
     // which the snapshot holds). The last, as the service stops: the snapshot alone, in format 1
     // or 2, which every build reads, and no journal; it names the generation of the next run's
     // journal, which that run's first append starts without rewriting it (`takeOn`).
-    async save(state, journaled = false) {
+    async save(state, journaled = false, pace = UNTOLD_PACE) {
       const last = !journaled;
       journalBytes = undefined;
       takeOn = undefined;
       const gen = generation + 1;
       const format = last ? formatFor(state) : JOURNALED_FORMAT;
       const text = snapshotSlices(format, gen, fleet, state, latest ?? brokerSeen ?? keptSeen, records);
-      snapshotBytes = await replaceInSlices(`${file}.${process.pid}.${seq++}.tmp`, dir, file, text, turn);
+      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+      snapshotBytes = await replaceInSlices(tmp, dir, file, text, turn, pace);
       generation = gen;
       if (last) {
         if (await removed(journalFile)) await syncDir(dir);
@@ -326,16 +335,18 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
       journalBytes = header.length;
     },
     // After a failed append the journal may end in a piece of a line: the next write is whole.
-    async append(changes, whole) {
+    async append(changes, whole, pace = UNTOLD_PACE) {
       const first = takeOn;
       takeOn = undefined;
+      pace.idle(); // the lines made: the event loop's work, not the disk's
       const text = journalLines(changes);
+      pace.disk();
       try {
         if (journalBytes !== undefined) {
           await appendSynced(journalFile, text);
           journalBytes += Buffer.byteLength(text);
         } else if (first !== undefined) journalBytes = await first(text);
-        else return await store.save(await whole(), true);
+        else return await store.save(await whole(), true, pace);
       } catch (e) {
         journalBytes = undefined;
         throw e;
@@ -344,7 +355,7 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
       // the next write is whole (journalBytes unset), saying why if it fails too.
       if (journalBytes > Math.max(JOURNAL_MIN_BYTES, snapshotBytes))
         await Promise.resolve(whole())
-          .then((s) => store.save(s, true))
+          .then((s) => store.save(s, true, pace))
           .catch(() => {});
     },
     // A lock left behind (a disk remounted read-only) is said, to `logger`, not thrown: the service
