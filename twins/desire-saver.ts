@@ -6,8 +6,9 @@
  * until `gapMs` after the last one started (a large fleet's snapshot walks every twin). A failed save
  * (a full disk) is logged once, then at most once a minute while saves keep failing, and retried every
  * `SAVE_RETRY_MS` on the scheduler, so the desire reaches the disk once it has room even when nothing
- * changes any more; the service keeps serving from memory meanwhile. A save that has not ended after
- * `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails) is told once, and the store is behind the
+ * changes any more; the service keeps serving from memory meanwhile. A save whose disk has not answered
+ * after `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails; its walk and its slices between two
+ * disk operations are not timed, twins/disk-stall.ts) is told once, and the store is behind the
  * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). A directory that turns
  * read-only, full or frozen while nothing changes is found by a test write every `WRITE_PROBE_MS`
  * (store-dir.ts), failing or stalling as a save: logged, retried, `/healthz` (twins/disk-stall.ts).
@@ -224,12 +225,24 @@ export class DesireSaver {
     const nodes = this.dirty;
     this.dirty = new Set();
     this.all = false;
-    this.writing = this.stall.began("save");
+    const records = whole ? undefined : this.state.records(nodes);
+    const writing = this.stall.began("save");
+    this.writing = writing;
+    // Timed while it waits on the disk only: not while the state is walked, nor between its slices.
+    const pace = this.stall.pace(writing);
+    const walk = async () => {
+      pace.idle();
+      try {
+        return await this.state.whole();
+      } finally {
+        pace.disk();
+      }
+    };
     try {
       // Written while running, a journaled store's file needs the last save to fold it (format 3).
       this.unfolded = !this.wholeOnly && !this.closing;
-      if (whole) await this.store.save(await this.state.whole(), this.unfolded);
-      else await this.store.append?.(this.state.records(nodes), () => this.state.whole());
+      if (records === undefined) await this.store.save(await walk(), this.unfolded, pace);
+      else await this.store.append?.(records, walk, pace);
       this.ended();
       this.failures.succeeded();
       return undefined;

@@ -5,11 +5,16 @@
  * once (ERROR), lasts while anything begun during it is under way, and its end is said once nothing
  * is, with how long each write was stalled. Before, only a save was timed: on a fleet that changes
  * nothing, the test write hung on a frozen disk and `/healthz` said 200 for as long as it stayed
- * frozen.
+ * frozen. A write is timed only while it waits on its disk: between two of its disk operations (a
+ * whole snapshot's slices walked and serialised, the event loop turning between two: `pace`), it is
+ * not, and each operation is timed from its own start. Timed from its first, a healthy disk's
+ * 100,000-node snapshot was told stalled on a loaded host (its slices took over 5 s of the event
+ * loop's time, each write a few milliseconds), as 200,000 nodes' would be on any.
  */
 import type { Logger } from "pino";
 import { WritesUnderWay, type WriteUnderWay } from "../node/writes-under-way.js";
 import type { Scheduler, Timer } from "./clock.js";
+import type { DiskPace } from "./store-journal.js";
 
 /**
  * A save under way this long has stalled: its disk or file system is not answering (`fsfreeze`, a
@@ -29,8 +34,14 @@ export type StallPlaces = Record<DiskWrite, { readonly stalled: string; readonly
 type UnderWay = WriteUnderWay<DiskWrite>;
 
 export class DiskStall {
-  /** The writes under way (node/writes-under-way.ts, as the broker's store keeps its own). */
+  /**
+   * The writes waiting on their disk, each from the start of its disk operation under way
+   * (node/writes-under-way.ts, as the broker's store keeps its own).
+   */
   private readonly underWay: WritesUnderWay<DiskWrite> | undefined;
+  /** Each write begun and not ended, by its token: its record in `underWay`, none while it is idle. */
+  private readonly writes = new Map<number, { readonly what: DiskWrite; waiting: number | undefined }>();
+  private next = 0;
   private timer: Timer | undefined;
   /** Those stalled in the stall told, in the order they ended: said with its end. */
   private endedStalled: { what: DiskWrite; ms: number }[] = [];
@@ -44,16 +55,47 @@ export class DiskStall {
     this.underWay = sched === undefined ? undefined : new WritesUnderWay(() => sched.now());
   }
 
-  /** A write begins; its token ends it (with no clock, nothing is timed). */
+  /** A write begins, waiting on its disk; its token ends it (with no clock, nothing is timed). */
   began(what: DiskWrite): number {
-    const token = this.underWay?.begin(what) ?? -1;
+    const token = this.next++;
+    this.writes.set(token, { what, waiting: this.underWay?.begin(what) });
     this.arm();
     return token;
   }
 
+  /**
+   * What the write of `token` tells of its pace (twins/store-journal.ts DiskPace): `idle` once its
+   * disk operation has ended and the event loop makes its next piece (not timed: a stall told is said
+   * over, the disk having answered), `disk` as its next disk operation begins (timed from then).
+   */
+  pace(token: number): DiskPace {
+    return {
+      idle: () => {
+        const w = this.writes.get(token);
+        if (w?.waiting === undefined) return;
+        const waiting = w.waiting;
+        w.waiting = undefined;
+        this.answered(waiting);
+      },
+      disk: () => {
+        const w = this.writes.get(token);
+        if (w === undefined || w.waiting !== undefined || this.underWay === undefined) return;
+        w.waiting = this.underWay.begin(w.what);
+        this.arm();
+      },
+    };
+  }
+
   /** The write of `token` ended, either way: once nothing is under way, a stall told is said over. */
   ended(token: number): void {
-    const w = this.underWay?.end(token);
+    const w = this.writes.get(token);
+    this.writes.delete(token);
+    if (w?.waiting !== undefined) this.answered(w.waiting);
+  }
+
+  /** The disk answered the write waiting as `waiting`: once none waits, a stall told is said over. */
+  private answered(waiting: number): void {
+    const w = this.underWay?.end(waiting);
     if (w === undefined) return;
     if (this.told && w.ms >= SAVE_STALLED_MS) this.endedStalled.push({ what: w.what, ms: w.ms });
     if ((this.underWay?.size ?? 0) > 0) {
@@ -83,7 +125,7 @@ export class DiskStall {
 
   /** Whether a save or a test write is under way. */
   get busy(): boolean {
-    return (this.underWay?.size ?? 0) > 0;
+    return this.writes.size > 0;
   }
 
   /** Looks no more (a write that ends later is still taken off). */

@@ -248,9 +248,22 @@ export async function replaceThrough(tmp: string, dir: string, file: string, tex
 }
 
 /**
+ * What a write tells its saver's stall judge (twins/disk-stall.ts) as it goes: `idle` when it stops
+ * waiting on its disk to make its next piece (a slice of a snapshot, the event loop turning before
+ * it), `disk` when it waits on it again. Only the waits are timed, each from its own start.
+ */
+export interface DiskPace {
+  idle(): void;
+  disk(): void;
+}
+
+/** A pace nobody is told. */
+export const UNTOLD_PACE: DiskPace = { idle() {}, disk() {} };
+
+/**
  * Replaces `file` as replaceThrough does with the text `slices` make, each asked for only once the one
- * before is written and `turn` has resolved (twins/store-slices.ts): the event loop runs between two.
- * Resolves to the bytes written.
+ * before is written and `turn` has resolved (twins/store-slices.ts): the event loop runs between two,
+ * and `pace` is told each of those times between the disk's operations. Resolves to the bytes written.
  */
 export async function replaceInSlices(
   tmp: string,
@@ -258,15 +271,22 @@ export async function replaceInSlices(
   file: string,
   slices: Iterable<string>,
   turn: () => Promise<void>,
+  pace: DiskPace = UNTOLD_PACE,
 ): Promise<number> {
   let bytes = 0;
   const fh = await open(tmp, "w");
   try {
     try {
-      for (const text of slices) {
-        const data = Buffer.from(text);
+      const pieces = slices[Symbol.iterator]();
+      for (;;) {
+        pace.idle(); // the next slice is made, the disk waiting on nothing
+        const next = pieces.next();
+        pace.disk();
+        if (next.done === true) break;
+        const data = Buffer.from(next.value);
         await fh.writeFile(data); // from where the slice before ended
         bytes += data.length;
+        pace.idle();
         await turn(); // before the next slice is made
       }
       await fh.sync();

@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { probeWritable } from "../node/dir-probe.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
+import { isNodeId } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
@@ -39,6 +39,7 @@ import {
 } from "./store-format.js";
 import {
   appendSynced,
+  type DiskPace,
   JOURNAL_FILE,
   JOURNAL_MIN_BYTES,
   type JournalRead,
@@ -50,6 +51,7 @@ import {
   replaceInSlices,
   syncDir,
   truncateSynced,
+  UNTOLD_PACE,
 } from "./store-journal.js";
 import {
   asDataDirError,
@@ -63,49 +65,12 @@ import {
   PRESENCE_LINE,
   type PreviousHolder,
 } from "./store-lock.js";
+import type { DesiredRecord, StoredState } from "./store-records.js";
 import { type Slicing, slicingOf, snapshotSlices, type Whole } from "./store-slices.js";
 
 export { MAX_OFFLINE_WRITES } from "./store-format.js";
 export { type BrokerSeen, LOCK_FILE, type PreviousHolder } from "./store-lock.js";
-
-/** What the twins service wants a node to be; the node's reported state is what it is. */
-export interface DesiredRecord {
-  /** Sources the node should follow (desired pairing). */
-  readonly sources: readonly NodeId[];
-  /**
-   * Config version this desire corresponds to: the version the twins service expects the node to
-   * reach with it. A reported config with a higher version is a change made elsewhere and is
-   * adopted as the new desire (see docs/twins.md, "Pairing").
-   */
-  readonly configVersion: number;
-  /** A set command the node has not yet acted on: re-sent when it registers. */
-  readonly pendingSet?: { readonly on: boolean; readonly counter: number };
-  /** The node has not confirmed the desired sources yet: re-sent when it registers. */
-  readonly pending?: boolean;
-  /** Last known identity, so an offline node still shows what it is after a restart. */
-  readonly kind?: NodeKind;
-  readonly profile?: string;
-  readonly firmware?: string;
-  readonly lastSeen?: number;
-  /**
-   * The configs this service wrote for the node while it was away, the newest last: another tool's
-   * write at one of their versions is a crossing (twins/crossed-writes.ts). Format 2 (below).
-   */
-  readonly offlineWrites?: readonly StoredOfflineWrite[];
-}
-
-/** A config written for a node away: its version, its sources, and the desired sources before it. */
-export interface StoredOfflineWrite {
-  readonly version: number;
-  readonly sources: readonly NodeId[];
-  readonly before: readonly NodeId[];
-  /** Other tools' configs at its version taken on top of the desire already, each once. */
-  readonly taken?: readonly (readonly NodeId[])[];
-}
-
-export interface StoredState {
-  readonly nodes: Readonly<Record<string, DesiredRecord>>;
-}
+export type { DesiredRecord, StoredOfflineWrite, StoredState } from "./store-records.js";
 
 export interface TwinsStore {
   /** Where the store keeps the state, for messages (a file's path); absent in memory. */
@@ -137,15 +102,21 @@ export interface TwinsStore {
   /**
    * Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised
    * by the caller. `journaled`: appends follow (format 3, a fresh journal); without it, the state
-   * alone, a journal folded in and removed (as the service stops).
+   * alone, a journal folded in and removed (as the service stops). `pace` is told when the write
+   * stops waiting on the disk to make its next piece, and waits on it again (store-journal.ts DiskPace).
    */
-  save(state: StoredState, journaled?: boolean): Promise<void>;
+  save(state: StoredState, journaled?: boolean, pace?: DiskPace): Promise<void>;
   /**
    * Stores the records of the nodes in `changes` (undefined: out of the store) over what is stored;
    * `whole` is the state to write instead when the store rewrites itself (its first write, a journal
-   * grown past its bound, one that failed). Absent: every save is a `save` of the whole state.
+   * grown past its bound, one that failed). Absent: every save is a `save` of the whole state. `pace`:
+   * as `save`'s (the caller's `whole` tells it its own walk).
    */
-  append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => Whole): Promise<void>;
+  append?(
+    changes: ReadonlyMap<string, DesiredRecord | undefined>,
+    whole: () => Whole,
+    pace?: DiskPace,
+  ): Promise<void>;
   /** A test write of the store's directory (store-dir.ts): rejects where a save would fail. Absent in memory. */
   probe?(): Promise<void>;
   close(): Promise<void>;
@@ -345,14 +316,15 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
     // which the snapshot holds). The last, as the service stops: the snapshot alone, in format 1
     // or 2, which every build reads, and no journal; it names the generation of the next run's
     // journal, which that run's first append starts without rewriting it (`takeOn`).
-    async save(state, journaled = false) {
+    async save(state, journaled = false, pace = UNTOLD_PACE) {
       const last = !journaled;
       journalBytes = undefined;
       takeOn = undefined;
       const gen = generation + 1;
       const format = last ? formatFor(state) : JOURNALED_FORMAT;
       const text = snapshotSlices(format, gen, fleet, state, latest ?? brokerSeen ?? keptSeen, records);
-      snapshotBytes = await replaceInSlices(`${file}.${process.pid}.${seq++}.tmp`, dir, file, text, turn);
+      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+      snapshotBytes = await replaceInSlices(tmp, dir, file, text, turn, pace);
       generation = gen;
       if (last) {
         if (await removed(journalFile)) await syncDir(dir);
@@ -363,16 +335,18 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
       journalBytes = header.length;
     },
     // After a failed append the journal may end in a piece of a line: the next write is whole.
-    async append(changes, whole) {
+    async append(changes, whole, pace = UNTOLD_PACE) {
       const first = takeOn;
       takeOn = undefined;
+      pace.idle(); // the lines made: the event loop's work, not the disk's
       const text = journalLines(changes);
+      pace.disk();
       try {
         if (journalBytes !== undefined) {
           await appendSynced(journalFile, text);
           journalBytes += Buffer.byteLength(text);
         } else if (first !== undefined) journalBytes = await first(text);
-        else return await store.save(await whole(), true);
+        else return await store.save(await whole(), true, pace);
       } catch (e) {
         journalBytes = undefined;
         throw e;
@@ -381,7 +355,7 @@ export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slic
       // the next write is whole (journalBytes unset), saying why if it fails too.
       if (journalBytes > Math.max(JOURNAL_MIN_BYTES, snapshotBytes))
         await Promise.resolve(whole())
-          .then((s) => store.save(s, true))
+          .then((s) => store.save(s, true, pace))
           .catch(() => {});
     },
     // A lock left behind (a disk remounted read-only) is said, to `logger`, not thrown: the service
