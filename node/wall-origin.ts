@@ -17,6 +17,13 @@
  * uncertainty. Before, the median of five turns' `d − p` (one monotonic read `p` before the wall read)
  * was taken: a thread held off its core between the two reads put a turn out by the hold, one held
  * just before them by up to a millisecond, and under load three of five turns could be so.
+ *
+ * A wall clock that has not turned for `maxTurns` ms since the last turn seen (or the start) is taken
+ * as stopped. That time used to run from the start of the watch: a thread held off its core longer
+ * than that inside its first turn (262 ms, 3 processes of 75 started beside 3 busy loops on this
+ * 2-core host) saw that turn, hundreds of ms wide, then ended the watch at once on it, as if the clock
+ * had stopped, and gave its middle: its clock up to half the hold off its host's date (a shard's clock
+ * 20 ms off its host's, measured so by the merge), stated so. Now it watches on for a narrow turn.
  */
 
 /** The origin found and the half width of the bracket it is the middle of: it is that close. */
@@ -48,19 +55,21 @@ export function wallOrigin(
   let turns = 0;
   let before = perf();
   let last = date();
-  const watchedFrom = before;
+  // The last turn seen, or the watch's start: a clock that has not turned for `maxTurns` ms since is frozen.
+  let turnedAt = before;
   while (turns < maxTurns) {
     const p = perf();
     const d = date();
     if (d > last) {
       const after = perf();
       turns++;
+      turnedAt = after;
       const half = (after - before) / 2;
       if (best === undefined || half < best.uncertaintyMs) {
         best = { origin: d - (before + after) / 2, uncertaintyMs: half };
       }
       if (half * 2 <= wantMs) break;
-    } else if (p - watchedFrom > maxTurns) {
+    } else if (p - turnedAt > maxTurns) {
       // A clock that stopped turning after a turn: the narrowest turn seen is as good as it gets.
       if (best !== undefined) return best;
       // `d <= date at this read < d + 1`, the read being between `p` and the next monotonic read.

@@ -29,3 +29,26 @@ it("finds the date origin when a scheduler is made, so wallNow() - now() is the 
   expect(s.wallBoundMs()).toBe(0.01);
   expect(datedZero(s)).toEqual({ dateMs: ORIGIN, boundMs: 0.01 });
 });
+
+it("takes the date between two reads again when a thread was held between them, and keeps the narrowest", async () => {
+  const { datedZero } = await import("../scheduler.js");
+  // A host whose date is ORIGIN + t; each read takes 0.001 ms; the thread is held 20 ms after the
+  // first read. One try stated the date 10 ms out, within a 10 ms bound; the next try is clean.
+  let t = 50;
+  let reads = 0;
+  const read = () => {
+    t += 0.001;
+    const v = t;
+    if (++reads === 1) t += 20;
+    return v;
+  };
+  const sched = {
+    now: read,
+    wallNow: () => ORIGIN + read(),
+    wallBoundMs: () => 0.01,
+    at: () => ({ cancel() {} }),
+  };
+  const zero = datedZero(sched);
+  expect(zero.boundMs).toBeLessThan(0.02);
+  expect(Math.abs(zero.dateMs - ORIGIN)).toBeLessThanOrEqual(zero.boundMs);
+});

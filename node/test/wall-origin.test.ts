@@ -70,6 +70,17 @@ it("is not moved by a thread held after a wall read, before the millisecond turn
   expect(Math.abs(found.origin - ORIGIN)).toBeLessThan(0.005);
 });
 
+it("watches on after a thread held longer than the watch's limit in its first turn, to a narrow turn", () => {
+  // Held 250 ms (more than the 200 turns' worth the watch allows a clock that does not turn) inside
+  // the first turn's bracket: that turn is 250 ms wide. The watch ended there, taken as a clock that
+  // stopped turning, and gave its middle, up to 125 ms out and said so: two shard processes on one
+  // loaded host came out 20 ms apart, each clock's bound that wide.
+  const h = host(0.001, holds("perf", 0.5, 250, 1));
+  const found = wallOrigin(h.date, h.perf);
+  expect(found.uncertaintyMs).toBeLessThanOrEqual(WALL_ORIGIN_WANT_MS / 2);
+  expect(Math.abs(found.origin - ORIGIN)).toBeLessThan(0.005);
+});
+
 it("states an uncertainty the origin is always within, and takes the narrowest turn when none is narrow", () => {
   const rand = nodeRandom("wall-origin", "host", "press");
   for (let run = 0; run < 200; run++) {
