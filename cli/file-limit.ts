@@ -7,9 +7,10 @@
  * `Cannot find package '…/node_modules/mqtt-packet/index.js'`: a missing package, for a limit.
  * cli/bin.ts checks the limit before anything loads, and it and cli/main.ts tell any EMFILE while
  * loading (or starting) as the limit it is. cli/bin.ts loads this before the rest, so it imports
- * node:fs alone.
+ * node:fs and node:path alone.
  */
 import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 /**
  * The files each command needs at least to start, measured (`bash -c 'ulimit -n N; twinfleet …'`,
@@ -103,11 +104,32 @@ function exists(path: string): boolean {
 }
 
 /**
+ * True if the file an import was said not to find is there after all: the file itself, or, for a
+ * package's `…/index.js`, the package, its package.json naming a main file that is there (Node
+ * falls back to index.js when it cannot read package.json, and mqtt-packet's main is mqtt.js), or
+ * its package.json refused for the limit itself.
+ */
+export function namedFileThere(path: string): boolean {
+  if (exists(path)) return true;
+  const dir = dirname(path);
+  let main: unknown;
+  try {
+    main = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { main?: unknown }).main;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "EMFILE" || code === "ENFILE";
+  }
+  if (typeof main !== "string") return false;
+  const file = join(dir, main);
+  return [file, `${file}.js`, join(file, "index.js")].some(exists);
+}
+
+/**
  * True for an error that is the open-files limit: EMFILE or ENFILE (on the error or its cause), or
  * an import that failed as "Cannot find package/module" for a file that is there (Node reads the
  * package's package.json, fails for the limit, and says the package is missing).
  */
-export function isFileLimitError(e: unknown, there: (path: string) => boolean = exists): boolean {
+export function isFileLimitError(e: unknown, there: (path: string) => boolean = namedFileThere): boolean {
   for (let err = e, depth = 0; err instanceof Error && depth < 5; depth++) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EMFILE" || code === "ENFILE") return true;

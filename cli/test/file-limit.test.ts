@@ -6,11 +6,15 @@
  * to end under `ulimit -n`.
  */
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliCommand } from "../../node/test/cli-command.js";
 import {
   fileLimitError,
   isFileLimitError,
+  namedFileThere,
   START_FILES,
   softFileLimit,
   startNeed,
@@ -85,6 +89,32 @@ describe("running out while loading or starting", () => {
         () => true,
       ),
     ).toBe(false);
+  });
+
+  it("finds a package there whose index.js is not: its package.json names another main", () => {
+    // Node, unable to read a package's package.json for the limit, looks for its index.js instead.
+    const root = mkdtempSync(join(tmpdir(), "file-limit-"));
+    try {
+      const pkg = (name: string, json: string | undefined, files: string[]) => {
+        mkdirSync(join(root, name));
+        if (json !== undefined) writeFileSync(join(root, name, "package.json"), json);
+        for (const f of files) writeFileSync(join(root, name, f), "");
+      };
+      pkg("mqtt-packet", '{"main": "mqtt.js"}', ["mqtt.js"]);
+      pkg("broken", '{"main": "gone.js"}', []);
+      pkg("bare", undefined, []);
+      expect(namedFileThere(join(root, "mqtt-packet/index.js"))).toBe(true);
+      expect(namedFileThere(join(root, "broken/index.js"))).toBe(false);
+      expect(namedFileThere(join(root, "bare/index.js"))).toBe(false);
+      expect(namedFileThere(join(root, "absent/index.js"))).toBe(false);
+      const said = coded(
+        "ERR_MODULE_NOT_FOUND",
+        `Cannot find package '${join(root, "mqtt-packet/index.js")}' imported from /x/dist/twins/wire-link.js`,
+      );
+      expect(isFileLimitError(said)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("is told as the limit, with the command's need where it is measured", () => {
