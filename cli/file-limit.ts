@@ -16,13 +16,14 @@ import { dirname, join } from "node:path";
  * The files each command needs at least to start, measured (`bash -c 'ulimit -n N; twinfleet …'`,
  * three tries at each N; docs/cli.md, "The open files a command needs to start"): the smallest N it
  * started under every time, one step (8) above the largest it failed under. Just above it a start
- * may still run short on a host where loading goes otherwise: that is told as the limit too.
+ * may still run short on a host where loading goes otherwise: that is told as the limit too. A sim's
+ * is what 4 worker threads took (`--workers`, one a core up to 4 by default): each loads its own.
  */
 export const START_FILES: Readonly<Record<string, number>> = {
   twins: 136,
   broker: 128,
   monitor: 136,
-  sim: 192,
+  sim: 256,
 };
 
 /** The soft limit of open files from /proc/self/limits' text; undefined if unknown or unlimited. */
