@@ -8,21 +8,38 @@
  * lost on stdout for another reason than their reader going away make the exit code 1.
  */
 import { holdHangUps, holdStops, holdsHangUps, stopsHeld } from "./early-hang-ups.js";
+import { fileLimitError, isFileLimitError, readLimits, tooFewFiles } from "./file-limit.js";
 
 // Before the rest of the CLI loads (static imports would all load first): a service's SIGHUP in the
 // meantime must not end it, nor a stop end a service or a run half-started (cli/early-hang-ups.ts).
 if (holdsHangUps(process.argv.slice(2))) holdHangUps();
 holdStops(stopsHeld(process.argv.slice(2)));
+// Before the rest loads too: loading it takes more open files than a low `ulimit -n` allows, and
+// its failure then named a package as missing (cli/file-limit.ts).
+const argv = process.argv.slice(2);
+const firstWord = argv.find((a) => !a.startsWith("-"));
+const name = `twinfleet${firstWord === undefined ? "" : ` ${firstWord}`}`;
+// Read now (cli/file-limit.ts keeps it): at the limit, reading it again needs a file.
+const short = tooFewFiles(argv, readLimits());
+if (short !== undefined) stopShort(short);
 const [{ hungUpTerminal }, { commandName, main }, { exitAfterOutput, guardOutput }] = await Promise.all([
   import("./hung-up.js"),
   import("./main.js"),
   import("./output.js"),
-]);
+]).catch((e: unknown) => {
+  if (!isFileLimitError(e)) throw e;
+  return stopShort(fileLimitError(argv, name));
+});
+
+/** Says `line` on stderr (the output guards are not loaded yet) and exits 1. */
+function stopShort(line: string): never {
+  process.stderr.write(`${name}: ${line}\n`);
+  process.exit(1);
+}
 
 const onTerminal = process.stdout.isTTY === true;
 const stdout = guardOutput(process.stdout);
 const stderr = guardOutput(process.stderr);
-const argv = process.argv.slice(2);
 const releaseHungUpTerminal = hungUpTerminal();
 const code = await main(argv, {
   stdout: stdout.write,

@@ -16,6 +16,7 @@ import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import type { Env } from "./connection.js";
 import { EXIT_RUNTIME, EXIT_USAGE } from "./errors.js";
+import { fileLimitError, isFileLimitError } from "./file-limit.js";
 import { checkFlagValues } from "./flag-values.js";
 import { logOptions } from "./log-options.js";
 import { maskSecrets } from "./mask.js";
@@ -130,6 +131,12 @@ export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): P
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     const usage = isUsageError(e);
     const command = commandPath(program, argv);
+    // Out of open files while loading the command's modules or starting: the limit, not (as Node
+    // says it) a missing package (cli/file-limit.ts).
+    if (isFileLimitError(e)) {
+      io.stderr(`twinfleet${command}: ${fileLimitError(argv, `twinfleet${command}`)}\n`);
+      return EXIT_RUNTIME;
+    }
     io.stderr(`twinfleet${command}: ${e instanceof Error ? e.message : String(e)}\n`);
     if (usage) io.stderr(`(run twinfleet${command} --help for usage)\n`);
     return usage ? EXIT_USAGE : EXIT_RUNTIME;

@@ -27,6 +27,10 @@ const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
 /** A thread's end at its heap limit, in words. */
 export const OUT_OF_MEMORY_REASON = "out of memory: its JS heap reached its limit";
 
+/** What to do about a thread ended for the open-files limit (cli/file-limit.ts says it for a start). */
+export const OUT_OF_FILES_REASON =
+  'the process\'s open-files limit is too low: raise it before starting (as root `ulimit -n`, LimitNOFILE= in a systemd unit, --ulimit nofile= for a container; docs/cli.md, "The open files a command needs to start")';
+
 /** Whether `text` (a Worker's error, V8's last line on a process's stderr) says the JS heap ran out. */
 export function saysOutOfMemory(text: string): boolean {
   return /reaching memory limit|heap out of memory/i.test(text);
@@ -38,6 +42,10 @@ export function threadCause(e: unknown): { readonly reason: string; readonly out
   const code = (err as { code?: unknown }).code;
   if (code === OUT_OF_MEMORY || saysOutOfMemory(err.message))
     return { reason: OUT_OF_MEMORY_REASON, outOfMemory: true };
+  // Each worker thread loads its modules as it starts, all at once: under a low `ulimit -n` one is
+  // refused (a run of 5 nodes on the embedded broker, 2 workers, under 192), said as a file's error.
+  if (code === "EMFILE" || code === "ENFILE" || /^E[MN]FILE\b/.test(err.message))
+    return { reason: `${err.message}; ${OUT_OF_FILES_REASON}`, outOfMemory: false };
   return { reason: err.message === "" ? err.name : err.message, outOfMemory: false };
 }
 

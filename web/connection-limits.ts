@@ -53,7 +53,7 @@ export interface ConnectionLimits {
 export interface LimitHooks {
   /** The clock of the per-address rate (default: wall time). */
   readonly scheduler?: Scheduler;
-  /** The WARN lines of connections closed and requests refused. */
+  /** The WARN lines of connections closed or refused and requests refused. */
   readonly warnings?: ConnectionWarnings;
 }
 
@@ -169,6 +169,7 @@ export function limitConnections(
   server.prependListener("connection", (socket: Socket) => {
     if (open.size >= cap && !makeRoom()) {
       counts.refused++;
+      hooks.warnings?.full(socket.remoteAddress ?? "an address unknown", cap);
       socket.destroy();
       return;
     }

@@ -2,10 +2,12 @@
  * The WARN lines of what a web server's connection limits did to a client (web/connection-limits.ts):
  * a connection closed for sending more requests ahead of their answers than the server keeps, and a
  * request refused 429 for its address's bound (web/address-bounds.ts), and a trusted proxy's request
- * whose forwarding header names no client (web/client-address.ts). Each kind writes one line at
- * once, naming the address, then at most one a minute: what came meanwhile is told in one line at
- * the minute's end, counted by address (an IPv6 client's by its /64, as it is bounded). Closes for pipelining used to be counted on /metrics alone,
- * so an operator reading the log never learnt a client was being cut.
+ * whose forwarding header names no client (web/client-address.ts), and a connection refused at the
+ * server's cap with every connection busy. Each kind writes one line at once, naming the address,
+ * then at most one a minute: what came meanwhile is told in one line at the minute's end, counted by
+ * address (an IPv6 client's by its /64, as it is bounded). Closes for pipelining, and connections
+ * refused at the cap, used to be counted on /metrics alone, so an operator reading the log never
+ * learnt a client was being cut or turned away.
  */
 import { LogWindow } from "../node/log-window.js";
 import type { Scheduler } from "../node/scheduler.js";
@@ -24,6 +26,9 @@ export class ConnectionWarnings {
   private readonly pipelinedLog: LogWindow<string>;
   private readonly refusedLog: LogWindow<string>;
   private readonly forwardedLog: LogWindow<string>;
+  private readonly fullLog: LogWindow<string>;
+  /** The cap the last refusal at it named. */
+  private cap = 0;
 
   constructor(
     scheduler: Scheduler,
@@ -46,6 +51,12 @@ export class ConnectionWarnings {
       warn(
         { requests: total, proxies: Object.fromEntries(held) },
         `web: ${total} more requests in the last minute from a trusted proxy whose forwarding header names no client, each bounded as the proxy: ${byAddress(held)}`,
+      ),
+    );
+    this.fullLog = new LogWindow(scheduler, 1, WARN_WINDOW_MS, (held, total) =>
+      warn(
+        { refused: total, cap: this.cap, addresses: Object.fromEntries(held) },
+        `web: ${total} more connections refused in the last minute, all ${this.cap} the server keeps open at once busy: ${byAddress(held)}`,
       ),
     );
   }
@@ -87,8 +98,23 @@ export class ConnectionWarnings {
     );
   }
 
+  /**
+   * A connection from `address` refused unanswered: the server keeps `cap` open at once and every
+   * one is busy (an event stream, a request in progress).
+   */
+  full(address: string, cap: number): void {
+    this.cap = cap;
+    this.fullLog.log(address, () =>
+      this.warn(
+        { remote: address, cap },
+        `web: refused a connection from ${address}: the server keeps ${cap} connections open at once and every one is busy (event streams, requests in progress); at most one such line a minute`,
+      ),
+    );
+  }
+
   /** Writes what is held back. */
   stop(): void {
+    this.fullLog.stop();
     this.pipelinedLog.stop();
     this.refusedLog.stop();
     this.forwardedLog.stop();

@@ -148,6 +148,20 @@ describe("the broker's thread out of memory", () => {
         code: "ERR_WORKER_OUT_OF_MEMORY",
       },
     );
+    // A worker thread refused a module's file as it loads, under a low `ulimit -n`.
+    const files = Object.assign(
+      new Error("EMFILE: too many open files, open '/opt/twinfleet/dist/node/profile.js'"),
+      {
+        code: "EMFILE",
+      },
+    );
+    expect(threadDeathLine({ thread: "worker-1", atS: 0, nodes: 2, ...threadCause(files) })).toBe(
+      "worker thread 1 (2 nodes) died 0 s into the run, EMFILE: too many open files, open '/opt/twinfleet/dist/node/profile.js'; the process's open-files limit is too low: raise it before starting (as root `ulimit -n`, LimitNOFILE= in a systemd unit, --ulimit nofile= for a container; docs/cli.md, \"The open files a command needs to start\"): the run ended there",
+    );
+    // Its code lost on the way from the thread: the message says it.
+    expect(threadCause(new Error("EMFILE: too many open files, open '/x.js'")).reason).toContain(
+      "open-files limit is too low",
+    );
     expect(threadDeathLine({ thread: "broker", atS: 12, ...threadCause(oom) })).toBe(
       "the embedded broker's thread died 12 s into the run, out of memory: its JS heap reached its limit (give the process more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes): the run ended there",
     );
