@@ -107,7 +107,7 @@ export async function runBrokerCommand(
   else context.signal?.addEventListener("abort", () => stop.ask("abort"));
   for (const signal of context.stopsBefore?.() ?? []) if (isStopSignal(signal)) stop.ask(signal);
   void stop.asked.then((signal) => {
-    if (running === undefined) opening.stop(signal);
+    if (running === undefined) opening.stop(signal === "abort" ? "stopped" : signal);
   });
   // One before this, while the process started, came before the files were read: what it would
   // reload is what the start reads now.
