@@ -12,6 +12,7 @@ import { type BrokerCommandOptions, BrokerOptionsError, parseBrokerCommandOption
 import { certificateProblem, type ReloadInput } from "./reload.js";
 import { type RunningBroker, startBroker } from "./server.js";
 import { KILL_WHILE_STALLED } from "./store-close-wait.js";
+import { StoppedWhileStarting, StoreOpenWait } from "./store-open-wait.js";
 import { loadTlsMaterial, TlsFileError } from "./tls.js";
 
 export interface BrokerCommandContext {
@@ -21,7 +22,10 @@ export interface BrokerCommandContext {
   readonly signal?: AbortSignal;
   /** Called once the broker listens (e.g. to print the URL or for tests). */
   readonly onListening?: (broker: RunningBroker) => void;
-  /** The clock of the open-files watch (broker/open-files-watch.ts); real time by default. */
+  /**
+   * The clock of the open-files watch (broker/open-files-watch.ts) and of the start's wait for its
+   * data directory (broker/store-open-wait.ts); real time by default.
+   */
   readonly scheduler?: Scheduler;
   /**
    * Started once the broker listens, stopped before it closes (the CLI's `/metrics` server): a
@@ -88,7 +92,13 @@ export async function runBrokerCommand(
   // one more while it stops is told, and the stop goes on (node/stop-request.ts). On a data
   // directory that does not answer, what it waits for (broker/store-close-wait.ts).
   let running: RunningBroker | undefined;
+  // The start's wait for its data directory, told, to a stop too (broker/store-open-wait.ts).
+  const opening = new StoreOpenWait(context.scheduler ?? new RealScheduler(), logger);
   const stop = new StopRequest((signal) => {
+    if (running === undefined) {
+      if (!opening.stop(signal)) logger.info(`${signal}: the broker is stopping already, without starting`);
+      return;
+    }
     const health: StoreHealth =
       running?.figures.store === "level" ? running.figures.storeHealth() : { up: true };
     logger.info(stoppingAgainLine(signal, health));
@@ -96,6 +106,9 @@ export async function runBrokerCommand(
   if (context.signal?.aborted) stop.ask("abort");
   else context.signal?.addEventListener("abort", () => stop.ask("abort"));
   for (const signal of context.stopsBefore?.() ?? []) if (isStopSignal(signal)) stop.ask(signal);
+  void stop.asked.then((signal) => {
+    if (running === undefined) opening.stop(signal === "abort" ? "stopped" : signal);
+  });
   // One before this, while the process started, came before the files were read: what it would
   // reload is what the start reads now.
   if ((context.hangUpsBefore?.() ?? 0) > 0)
@@ -120,7 +133,14 @@ export async function runBrokerCommand(
       logger.info(`${why} before the broker listened: it stops without starting`);
       return;
     }
-    const broker = await startBroker({ ...options, auth, logger });
+    const broker = await startBroker({ ...options, auth, logger }, opening).catch((err: unknown) => {
+      if (err instanceof StoppedWhileStarting) return undefined;
+      throw err;
+    });
+    if (broker === undefined) {
+      logger.info(`${opening.stopping} while the broker was starting: it stops without starting`);
+      return;
+    }
     running = broker;
     hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
     await serve(broker, context, logger, stop);

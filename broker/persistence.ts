@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import { removeOrphanProbes } from "../node/dir-probe.js";
 import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
-import { dataDirError, makeDir } from "../node/make-dir.js";
+import { dataDirError, makeDirAsync } from "../node/make-dir.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
 import { missingLog, missingLogMessage } from "./level-manifest.js";
@@ -16,9 +16,12 @@ import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
 import { StoreCloseWait } from "./store-close-wait.js";
+import { StoppedWhileStarting, type StoreOpenWait } from "./store-open-wait.js";
 import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
+
+export type { StoreOpenWait };
 
 export interface BrokerStore {
   /** What to pass as aedes's `persistence` option. */
@@ -55,6 +58,7 @@ export async function openStore(
   redisUrl?: string,
   logger?: Logger,
   scheduler: Scheduler = new RealScheduler(),
+  opening?: StoreOpenWait,
 ): Promise<BrokerStore> {
   if (redisUrl !== undefined) {
     if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
@@ -78,8 +82,29 @@ export async function openStore(
       close: () => persistence.destroy(),
     };
   }
+  // Each step that writes or reads the directory is named: one a frozen disk holds is told.
+  let store: BrokerStore;
   try {
-    makeDir(dataDir);
+    store = await openLevelStore(dataDir, logger, scheduler, (what) => opening?.step(dataDir, what));
+  } finally {
+    opening?.done();
+  }
+  // Stopped while it waited for its data directory: it lets the store go, and starts nothing.
+  const stopped = opening?.stopping;
+  if (stopped === undefined) return store;
+  await store.close();
+  throw new StoppedWhileStarting(stopped);
+}
+
+async function openLevelStore(
+  dataDir: string,
+  logger: Logger | undefined,
+  scheduler: Scheduler,
+  step: (what: string) => void,
+): Promise<BrokerStore> {
+  step("making the directory");
+  try {
+    await makeDirAsync(dataDir);
   } catch (err) {
     throw dataDirError(dataDir, err);
   }
@@ -94,8 +119,10 @@ export async function openStore(
     ]);
   // Looked at before the open, which writes a new log and manifest (classic-level opens on its own
   // in the tick after it is made).
+  step("reading its files");
   const lostLog = await missingLog(dataDir);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
+  step("opening it as a LevelDB store, which writes a new log and manifest");
   try {
     await db.open();
   } catch (err) {
@@ -114,18 +141,21 @@ export async function openStore(
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
   if (lostLog !== undefined) logger?.warn({ dataDir, log: lostLog }, missingLogMessage(dataDir, lostLog));
+  step("reading its files");
   const loss = await recovery.recoveryLoss(dataDir);
   if (loss !== undefined)
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
   const backup = () => backupStream(db);
+  step("reading its queued messages and writing this start's id");
   // A damaged table file may show here first: the directory is released for the next start.
   const brokerId = await persistence.startId().catch(async (err: unknown) => {
     await persistence.destroy().catch(() => {});
     throw err;
   });
   // The directory is this broker's now (LevelDB's lock): a test write a killed run left is removed.
+  step("removing the test-write files a killed run left");
   const orphans = await removeOrphanProbes(dataDir, "broker").catch((err: unknown) => {
     logger?.warn({ err }, `${dataDir}: test-write files left by a previous run could not be removed`);
     return [];

@@ -27,7 +27,7 @@ import { bindAddresses, listenAt } from "./listen.js";
 import { watchMembers } from "./member-beats.js";
 import { type BrokerOptions, resolveBrokerOptions } from "./options.js";
 import { pacedClients } from "./paced-clients.js";
-import { type BrokerStore, openStore } from "./persistence.js";
+import { type BrokerStore, openStore, type StoreOpenWait } from "./persistence.js";
 import { brokerStalls } from "./ready-io.js";
 import { certificateDates, type ReloadInput, type ReloadOutcome, reloader } from "./reload.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
@@ -194,7 +194,7 @@ function silence(aedes: Aedes, connections: Iterable<Duplex>): void {
   };
 }
 
-export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenWait): Promise<RunningBroker> {
   const opts = resolveBrokerOptions(options);
   const logger = opts.logger ?? pino({ level: "silent" });
   // Read TLS files before opening anything, so a bad file leaves nothing to clean up.
@@ -206,7 +206,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const parts = new Parts(logger);
 
   try {
-    const store = await openStore(opts.dataDir, opts.redisUrl, logger, opts.scheduler);
+    const store = await openStore(opts.dataDir, opts.redisUrl, logger, opts.scheduler, wait);
     parts.store = store;
     const queues = await limitSessionQueues(store.persistence as OutgoingQueue, opts, logger);
     limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);

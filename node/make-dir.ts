@@ -7,6 +7,7 @@
  * before a run, where nothing else waits on the thread.
  */
 import { mkdirSync, statSync } from "node:fs";
+import { mkdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { shownPath } from "../protocol/shown.js";
 
@@ -29,6 +30,34 @@ export function makeDir(dir: string): void {
       if (!isDir(again, path)) throw again;
     }
   }
+}
+
+/**
+ * `makeDir` off the thread: on a frozen file system (fsfreeze) a new directory's mkdir waits until
+ * the thaw, and the sync form held the whole process meanwhile, so a start could not say why it
+ * waited (broker/store-open-wait.ts). Here it waits on a worker thread; the same steps and errors.
+ */
+export async function makeDirAsync(dir: string): Promise<void> {
+  const path = resolve(dir);
+  if ((await stat(path).catch(() => undefined))?.isDirectory() === true) return;
+  try {
+    await mkdir(path);
+  } catch (err) {
+    if (await isDirAsync(err, path)) return;
+    const parent = dirname(path);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT" || parent === path) throw err;
+    await makeDirAsync(parent);
+    try {
+      await mkdir(path);
+    } catch (again) {
+      if (!(await isDirAsync(again, path))) throw again;
+    }
+  }
+}
+
+async function isDirAsync(err: unknown, path: string): Promise<boolean> {
+  if ((err as NodeJS.ErrnoException).code !== "EEXIST") return false;
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }
 
 /** The error is mkdir's EEXIST and what exists is a directory. */

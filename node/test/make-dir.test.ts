@@ -1,9 +1,9 @@
-/** makeDir: mkdir -p that ends, with mkdir's own errors. */
+/** makeDir and makeDirAsync (off the thread): mkdir -p that ends, with mkdir's own errors. */
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeDir } from "../make-dir.js";
+import { makeDir, makeDirAsync } from "../make-dir.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -13,9 +13,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const make = async (p: string) => makeDir(p);
+const forms: readonly [string, (p: string) => Promise<void>][] = [
+  ["makeDir", async (p) => makeDir(p)],
+  ["makeDirAsync", makeDirAsync],
+];
 
-describe("makeDir", () => {
+describe.each(forms)("%s", (_, make) => {
   it("makes every missing parent, and is content with a directory already there", async () => {
     const deep = join(dir, "a", "b", "c");
     await make(deep);

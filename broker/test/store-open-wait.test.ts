@@ -1,0 +1,124 @@
+/**
+ * The broker starting on a data directory that does not answer (a frozen file system: LevelDB's open
+ * writes a new log and manifest, and that write does not end). Before, the start said nothing until
+ * the thaw, a SIGTERM meanwhile was not told, a second one was told "closing its connections", and
+ * at the thaw the broker listened, then closed. Now the wait is told after 5 s with its step, a stop
+ * is told what it waits for, and once the directory answers the broker starts nothing. LevelDB's open
+ * is held here as a frozen file system holds its write; the store is real, the clock a fake one.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { runBrokerCommand } from "../command.js";
+
+const dirs: string[] = [];
+const realOpen = ClassicLevel.prototype.open;
+let thawAll = () => {};
+afterEach(async () => {
+  thawAll();
+  ClassicLevel.prototype.open = realOpen;
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+interface Line {
+  level: number;
+  msg: string;
+}
+
+/** Holds every LevelDB open until `thaw()`, as a frozen file system does; `held` counts them. */
+function freezeOpens(): { thaw: () => void; held: () => number } {
+  const held: (() => void)[] = [];
+  let frozen = true;
+  ClassicLevel.prototype.open = function (this: ClassicLevel<string, Buffer>, ...args: unknown[]) {
+    const open = () => (realOpen as (...a: unknown[]) => Promise<void>).apply(this, args);
+    if (!frozen) return open();
+    return new Promise<void>((resolve, reject) => held.push(() => open().then(resolve, reject)));
+  } as typeof realOpen;
+  thawAll = () => {
+    frozen = false;
+    for (const go of held.splice(0)) go();
+  };
+  return { thaw: thawAll, held: () => held.length };
+}
+
+/** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads LevelDB). */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const end = performance.now() + 20_000;
+  while (!ok() && performance.now() < end) await hostTurn();
+  if (!ok()) throw new Error(`never happened: ${what}`);
+}
+
+async function frozenStart() {
+  const dataDir = await mkdtemp(join(tmpdir(), "store-open-wait-"));
+  dirs.push(dataDir);
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  const frozen = freezeOpens();
+  const abort = new AbortController();
+  let listened = false;
+  const done = runBrokerCommand(
+    { host: "127.0.0.1", port: "0", data: dataDir },
+    {
+      logger,
+      scheduler: sched,
+      signal: abort.signal,
+      onListening: () => {
+        listened = true;
+      },
+    },
+  );
+  await until(() => frozen.held() > 0, "LevelDB's open held");
+  for (let i = 0; i < 5; i++) {
+    sched.advance(1000);
+    await hostTurn();
+  }
+  const said = (text: string) => lines.filter((l) => l.msg.includes(text));
+  return { dataDir, lines, said, frozen, abort, done, listened: () => listened };
+}
+
+describe("the broker starting on a data directory that does not answer", () => {
+  it("tells the wait after 5 s, tells a stop what it waits for, and starts nothing at the thaw", async () => {
+    const s = await frozenStart();
+    const told = s.said("has not answered in 5 s");
+    expect(told).toHaveLength(1);
+    expect(told[0]?.msg).toContain(`data directory ${s.dataDir}`);
+    expect(told[0]?.msg).toContain("opening it as a LevelDB store");
+    expect(told[0]?.msg).toContain("since 2026-01-01T00:00:00.000Z");
+    expect(told[0]?.msg).toContain("the broker starts once it does");
+
+    process.emit("SIGTERM", "SIGTERM");
+    await until(() => s.said("SIGTERM: the broker stops without starting").length > 0, "the stop told");
+    expect(s.said("SIGTERM: the broker stops without starting")[0]?.msg).toContain(
+      "stops without starting once its data directory has answered; it waits for its data directory",
+    );
+    process.emit("SIGTERM", "SIGTERM");
+    await until(() => s.said("stopping already, without starting").length > 0, "the second stop told");
+    expect(s.said("closing its connections")).toHaveLength(0);
+
+    s.frozen.thaw();
+    await s.done;
+    expect(s.said("answered after 5 s: the broker stops without starting (SIGTERM)")).toHaveLength(1);
+    expect(s.said("SIGTERM while the broker was starting: it stops without starting")).toHaveLength(1);
+    expect(s.listened()).toBe(false);
+    expect(s.said("listening")).toHaveLength(0);
+    // The directory is released: another open takes its lock.
+    const again = new ClassicLevel(s.dataDir);
+    await again.open();
+    await again.close();
+  });
+
+  it("starts once the directory answers, when no stop was asked for", async () => {
+    const s = await frozenStart();
+    expect(s.said("has not answered in 5 s")).toHaveLength(1);
+    s.frozen.thaw();
+    await until(s.listened, "the broker listening");
+    expect(s.said("answered after 5 s: the broker starts")).toHaveLength(1);
+    s.abort.abort();
+    await s.done;
+  });
+});
