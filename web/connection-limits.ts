@@ -132,6 +132,20 @@ export interface ConnectionCounts {
   forwardedBad: number;
 }
 
+/** A server's counts before its first connection: `cap` it keeps, nothing counted yet. */
+export function noConnections(cap: number): ConnectionCounts {
+  return {
+    cap,
+    open: 0,
+    idle: 0,
+    noRequest: 0,
+    refused: 0,
+    pipelined: 0,
+    limited: { connections: 0, rate: 0 },
+    forwardedBad: 0,
+  };
+}
+
 /**
  * Caps the connections the server keeps open at once; at the cap a new connection takes the place of
  * the one idle longest (answered, no request since), else of the one open longest without a request,
@@ -144,16 +158,7 @@ export function limitConnections(
 ): ConnectionCounts {
   const cap = o.maxConnections ?? defaultMaxConnections();
   const unansweredCap = o.maxUnanswered ?? MAX_UNANSWERED;
-  const counts: ConnectionCounts = {
-    cap,
-    open: 0,
-    idle: 0,
-    noRequest: 0,
-    refused: 0,
-    pipelined: 0,
-    limited: { connections: 0, rate: 0 },
-    forwardedBad: 0,
-  };
+  const counts = noConnections(cap);
   const scheduler = hooks.scheduler ?? new RealScheduler();
   const perAddress = new PerAddress(o.perAddress ?? {}, () => scheduler.now());
   // Connections past their address's bound of connections: each of their requests is refused.

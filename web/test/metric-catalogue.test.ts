@@ -19,7 +19,7 @@ import type { Twins } from "../../twins/index.js";
 import { type Figures, simFigures, twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { BrokerMetrics } from "../broker-metrics.js";
-import type { ConnectionCounts } from "../connection-limits.js";
+import { type ConnectionCounts, noConnections } from "../connection-limits.js";
 import type { EventHub } from "../events.js";
 import { WebMetrics } from "../metrics.js";
 
@@ -106,16 +106,7 @@ const runFigures: Required<Figures> = {
 };
 
 /** A web server's connection counts, and an event hub's, as `twins --http` and `broker --http` have them. */
-const connections = (): ConnectionCounts => ({
-  cap: 256,
-  open: 0,
-  idle: 0,
-  noRequest: 0,
-  refused: 0,
-  pipelined: 0,
-  limited: { connections: 0, rate: 0 },
-  forwardedBad: 0,
-});
+const connections = (): ConnectionCounts => noConnections(256);
 const hub = { stats: { clients: 0, dropped: 0 } } as unknown as EventHub;
 
 /** A twins service with no node, as much of it as the figures read. */
