@@ -9,22 +9,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import type { IndexedLevelPersistence } from "../level-store.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { KILL_WHILE_STALLED } from "../store-close-wait.js";
+import { freezeLevel, unfreezeLevel } from "./frozen-level.js";
 import { client } from "./helpers.js";
 
 const dirs: string[] = [];
 let broker: RunningBroker | undefined;
-const realPut = ClassicLevel.prototype.put;
-let thawAll = () => {};
 afterEach(async () => {
-  thawAll();
-  ClassicLevel.prototype.put = realPut;
+  unfreezeLevel();
   await broker?.close();
   broker = undefined;
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -33,22 +30,6 @@ afterEach(async () => {
 interface Line {
   level: number;
   msg: string;
-}
-
-/** Holds every LevelDB put until `thaw()`, as a frozen file system does; `held` counts them. */
-function freezePuts(): { thaw: () => void; held: () => number } {
-  const held: (() => void)[] = [];
-  let frozen = true;
-  ClassicLevel.prototype.put = function (this: ClassicLevel<string, Buffer>, ...args: unknown[]) {
-    const put = () => (realPut as (...a: unknown[]) => Promise<void>).apply(this, args);
-    if (!frozen) return put();
-    return new Promise<void>((resolve, reject) => held.push(() => put().then(resolve, reject)));
-  } as typeof realPut;
-  thawAll = () => {
-    frozen = false;
-    for (const go of held.splice(0)) go();
-  };
-  return { thaw: thawAll, held: () => held.length };
 }
 
 describe("the broker stopping on a frozen disk while session expiry saves its clients' times", () => {
@@ -69,7 +50,7 @@ describe("the broker stopping on a frozen disk while session expiry saves its cl
     broker = b;
     const node = await client(b.url, { clientId: "n-1", clean: false });
     await node.subscribeAsync("tf/set/n-1", { qos: 1 });
-    const frozen = freezePuts();
+    const frozen = freezeLevel("put");
     let closed = false;
     const closing = b.close().then(() => {
       closed = true;

@@ -14,35 +14,17 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { runBrokerCommand } from "../command.js";
+import { freezeLevel, unfreezeLevel } from "./frozen-level.js";
 
 const dirs: string[] = [];
-const realOpen = ClassicLevel.prototype.open;
-let thawAll = () => {};
 afterEach(async () => {
-  thawAll();
-  ClassicLevel.prototype.open = realOpen;
+  unfreezeLevel();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
 interface Line {
   level: number;
   msg: string;
-}
-
-/** Holds every LevelDB open until `thaw()`, as a frozen file system does; `held` counts them. */
-function freezeOpens(): { thaw: () => void; held: () => number } {
-  const held: (() => void)[] = [];
-  let frozen = true;
-  ClassicLevel.prototype.open = function (this: ClassicLevel<string, Buffer>, ...args: unknown[]) {
-    const open = () => (realOpen as (...a: unknown[]) => Promise<void>).apply(this, args);
-    if (!frozen) return open();
-    return new Promise<void>((resolve, reject) => held.push(() => open().then(resolve, reject)));
-  } as typeof realOpen;
-  thawAll = () => {
-    frozen = false;
-    for (const go of held.splice(0)) go();
-  };
-  return { thaw: thawAll, held: () => held.length };
 }
 
 /** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads LevelDB). */
@@ -58,7 +40,7 @@ async function frozenStart() {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
   const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
-  const frozen = freezeOpens();
+  const frozen = freezeLevel("open");
   const abort = new AbortController();
   let listened = false;
   const done = runBrokerCommand(

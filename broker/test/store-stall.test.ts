@@ -7,7 +7,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
@@ -18,15 +17,13 @@ import { KILL_WHILE_STALLED } from "../store-close-wait.js";
 import { StoreStallWatch } from "../store-stall.js";
 import { storeWriteName } from "../store-write-names.js";
 import { StoreWriteWatch } from "../store-writes.js";
+import { freezeLevel, unfreezeLevel } from "./frozen-level.js";
 
 const dirs: string[] = [];
 let broker: RunningBroker | undefined;
-const realPut = ClassicLevel.prototype.put;
 const realSettled = StoreWriteWatch.prototype.settled;
-let thawAll = () => {};
 afterEach(async () => {
-  thawAll();
-  ClassicLevel.prototype.put = realPut;
+  unfreezeLevel();
   StoreWriteWatch.prototype.settled = realSettled;
   await broker?.close();
   broker = undefined;
@@ -42,22 +39,6 @@ function capture(): { logger: pino.Logger; lines: Line[] } {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
   return { logger, lines };
-}
-
-/** Holds every LevelDB put until the returned function is called, as a frozen file system does. */
-function freezePuts(): () => void {
-  const held: (() => void)[] = [];
-  let frozen = true;
-  ClassicLevel.prototype.put = function (this: ClassicLevel<string, Buffer>, ...args: unknown[]) {
-    const put = () => (realPut as (...a: unknown[]) => Promise<void>).apply(this, args);
-    if (!frozen) return put();
-    return new Promise<void>((resolve, reject) => held.push(() => put().then(resolve, reject)));
-  } as typeof realPut;
-  thawAll = () => {
-    frozen = false;
-    for (const go of held.splice(0)) go();
-  };
-  return thawAll;
 }
 
 function retained(b: RunningBroker, topic: string): Promise<void> {
@@ -79,7 +60,7 @@ describe("a data directory whose writes stop finishing", () => {
     const { logger, lines } = capture();
     const sched = new FakeScheduler();
     broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
-    const thaw = freezePuts();
+    const { thaw } = freezeLevel("put");
     const published = retained(broker, "tf/report/n-1");
     sched.advance(4_000);
     expect(broker.figures.storeHealth()).toEqual({ up: true });
@@ -117,7 +98,7 @@ describe("the broker stopping on a data directory whose writes stop finishing", 
     const sched = new FakeScheduler();
     const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
     broker = b;
-    const thaw = freezePuts();
+    const { thaw } = freezeLevel("put");
     // Its delivery is cut by the close (aedes's emitter closes); its write is what the stop waits for.
     const published = retained(b, "tf/report/n-1").catch(() => {});
     sched.advance(2_000);
@@ -169,7 +150,7 @@ describe("a retained message queued behind another of its topic when the broker 
     const sched = new FakeScheduler();
     const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
     broker = b;
-    const thaw = freezePuts();
+    const { thaw } = freezeLevel("put");
     const payload = (p: string) => Buffer.from(p);
     const first = retainedPayload(b, "tf/report/n-1", payload("R1 1")).catch(() => {});
     const second = retainedPayload(b, "tf/report/n-1", payload("R1 2")).catch(() => {});
