@@ -6,7 +6,6 @@
  * read; one WARN line names the address. Loopback is not bounded (a reverse proxy on the host is
  * every client at once); the tests here bound it to stand for a LAN client, on a clock that stands.
  */
-import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import {
@@ -17,6 +16,7 @@ import {
   PerAddress,
 } from "../address-bounds.js";
 import { httpApp } from "../http-app.js";
+import { rawClient } from "./raw-client.js";
 
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -47,28 +47,10 @@ async function server(perAddress: AddressBounds) {
 
 const request = "GET /small HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
-/** A raw connection and all it was sent, and whether the server closed it. */
-async function client(port: number) {
-  const s: Socket = await new Promise((resolve, reject) => {
-    const c = connect(port, "127.0.0.1", () => resolve(c));
-    c.once("error", reject);
-  });
-  const got = { text: "", ended: false };
-  s.setEncoding("latin1");
-  s.on("data", (d: string) => {
-    got.text += d;
-  });
-  s.on("error", () => {});
-  s.on("close", () => {
-    got.ended = true;
-  });
-  return { s, got, statuses: () => [...got.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]) };
-}
-
 describe("one address's request rate", () => {
   it("answers a request past it 429 naming the bound, closes its connection, and warns once", async () => {
     const srv = await server({ burst: 2, perSecond: 1 });
-    const c = await client(srv.port);
+    const c = await rawClient(srv.port);
     for (const n of [1, 2, 3]) {
       c.s.write(request);
       await expect.poll(() => c.statuses().length, { timeout: 20_000 }).toBe(n);
@@ -84,7 +66,7 @@ describe("one address's request rate", () => {
     expect(srv.warned[0]?.text).toContain("refused requests from 127.0.0.1 (429)");
     // A second later (on the server's clock) the address has one request again.
     srv.scheduler.advance(1000);
-    const d = await client(srv.port);
+    const d = await rawClient(srv.port);
     d.s.write(request);
     await expect.poll(() => d.statuses(), { timeout: 20_000 }).toEqual(["200"]);
     d.s.destroy();
@@ -92,7 +74,7 @@ describe("one address's request rate", () => {
 
   it("reads nothing more of a connection that sent its requests ahead of the 429", async () => {
     const srv = await server({ burst: 2, perSecond: 1 });
-    const c = await client(srv.port);
+    const c = await rawClient(srv.port);
     // 400 requests in one write, their answers read as they come.
     c.s.write(request.repeat(400));
     await expect.poll(() => c.got.ended, { timeout: 20_000 }).toBe(true);
@@ -106,7 +88,7 @@ describe("one address's request rate", () => {
 describe("the page's files", () => {
   it("have a bucket of their own: a page's files past the API's burst are served, the API still bounded", async () => {
     const srv = await server({ burst: 2, perSecond: 1, pageBurst: 5, pagePerSecond: 1 });
-    const c = await client(srv.port);
+    const c = await rawClient(srv.port);
     const file = "GET /app/app.js?v=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     // Five files (a tab's, as it loads), then the API's two: none refused.
     for (const [n, r] of [file, file, file, file, file, request, request].entries()) {
@@ -119,7 +101,7 @@ describe("the page's files", () => {
     await expect.poll(() => c.got.ended, { timeout: 20_000 }).toBe(true);
     expect(c.got.text).toContain("more than 1 requests a second (bursts of 2) from 127.0.0.1");
     // A sixth file is refused on the files' bound, told as theirs.
-    const d = await client(srv.port);
+    const d = await rawClient(srv.port);
     d.s.write(file);
     await expect.poll(() => d.got.ended, { timeout: 20_000 }).toBe(true);
     expect(d.statuses()).toEqual(["429"]);
@@ -154,9 +136,9 @@ describe("the page's files", () => {
 describe("one address's connections", () => {
   it("answers the requests of a connection past the bound 429, the others served", async () => {
     const srv = await server({ connections: 2 });
-    const a = await client(srv.port);
-    const b = await client(srv.port);
-    const c = await client(srv.port);
+    const a = await rawClient(srv.port);
+    const b = await rawClient(srv.port);
+    const c = await rawClient(srv.port);
     for (const x of [a, b, c]) x.s.write(request);
     await expect.poll(() => c.got.ended, { timeout: 20_000 }).toBe(true);
     expect(c.statuses()).toEqual(["429"]);
@@ -166,7 +148,7 @@ describe("one address's connections", () => {
     // One gone, a new one takes its place.
     a.s.destroy();
     await expect.poll(() => srv.connections.open, { timeout: 20_000 }).toBe(1);
-    const d = await client(srv.port);
+    const d = await rawClient(srv.port);
     d.s.write(request);
     await expect.poll(() => d.statuses(), { timeout: 20_000 }).toEqual(["200"]);
     for (const x of [b, d]) x.s.destroy();

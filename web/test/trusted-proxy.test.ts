@@ -8,7 +8,6 @@
  * proxy's own, told in a WARN line and counted on /metrics. The tests bound loopback to stand for a
  * LAN address, on a clock that stands.
  */
-import { connect, type Socket } from "node:net";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -16,6 +15,7 @@ import { type AddressBounds, PerAddress } from "../address-bounds.js";
 import { clientOf, TrustedProxies } from "../client-address.js";
 import { connectionMetrics } from "../connection-metrics.js";
 import { httpApp } from "../http-app.js";
+import { rawClient } from "./raw-client.js";
 
 const apps: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -44,36 +44,10 @@ const someOtherProxy = new TrustedProxies([{ address: "192.0.2.10" }]);
 const request = (header?: string) =>
   `GET /small HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${"t".repeat(32)}\r\n${header === undefined ? "" : `${header}\r\n`}\r\n`;
 
-/** A raw connection, what it was sent, and whether the server closed it. */
-async function client(port: number) {
-  const s: Socket = await new Promise((resolve, reject) => {
-    const c = connect(port, "127.0.0.1", () => resolve(c));
-    c.once("error", reject);
-  });
-  const got = { text: "", ended: false };
-  s.setEncoding("latin1");
-  s.on("data", (d: string) => {
-    got.text += d;
-  });
-  s.on("error", () => {});
-  s.on("close", () => {
-    got.ended = true;
-  });
-  const statuses = () => [...got.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
-  /** Sends one request and waits for its answer's status. */
-  const send = async (r: string) => {
-    const n = statuses().length + 1;
-    s.write(r);
-    await expect.poll(() => statuses().length, { timeout: 20_000 }).toBe(n);
-    return statuses()[n - 1];
-  };
-  return { s, got, statuses, send };
-}
-
 describe("a trusted proxy's clients", () => {
   it("are each bounded by the address the proxy names, on the proxy's one connection, which a 429 leaves open", async () => {
     const srv = await server({ burst: 2, perSecond: 1, trustedProxies: proxyIsLoopback });
-    const proxy = await client(srv.port);
+    const proxy = await rawClient(srv.port);
     const a = request("X-Forwarded-For: 198.51.100.1");
     const b = request("X-Forwarded-For: 198.51.100.2");
     expect([await proxy.send(a), await proxy.send(a), await proxy.send(b), await proxy.send(b)]).toEqual([
@@ -102,7 +76,7 @@ describe("a trusted proxy's clients", () => {
 
   it("are named by the right-most entry that is not a trusted proxy, whatever the client wrote to its left", async () => {
     const srv = await server({ burst: 1, perSecond: 1, trustedProxies: proxyIsLoopback });
-    const proxy = await client(srv.port);
+    const proxy = await rawClient(srv.port);
     // A client that forges entries is still named by the one its proxy appended.
     expect(await proxy.send(request("X-Forwarded-For: 203.0.113.1, 198.51.100.1"))).toBe("200");
     expect(await proxy.send(request("X-Forwarded-For: 203.0.113.2, 198.51.100.1, 127.0.0.1"))).toBe("429");
@@ -112,7 +86,7 @@ describe("a trusted proxy's clients", () => {
 
   it("do not count against the proxy's connections, which are not bounded by address", async () => {
     const srv = await server({ connections: 1, trustedProxies: proxyIsLoopback });
-    const conns = await Promise.all([1, 2, 3].map(() => client(srv.port)));
+    const conns = await Promise.all([1, 2, 3].map(() => rawClient(srv.port)));
     const answers = await Promise.all(
       conns.map((c, i) => c.send(request(`X-Forwarded-For: 198.51.100.${i}`))),
     );
@@ -141,7 +115,7 @@ describe("a client named loopback by a proxy", () => {
 describe("forwarding headers not believed", () => {
   it("from an address that is not a trusted proxy, bound that address whatever clients they name", async () => {
     const srv = await server({ burst: 2, perSecond: 1, trustedProxies: someOtherProxy });
-    const c = await client(srv.port);
+    const c = await rawClient(srv.port);
     expect(await c.send(request("X-Forwarded-For: 198.51.100.1"))).toBe("200");
     expect(await c.send(request("Forwarded: for=198.51.100.2"))).toBe("200");
     expect(await c.send(request("X-Forwarded-For: 198.51.100.3"))).toBe("429");
@@ -151,7 +125,7 @@ describe("forwarding headers not believed", () => {
 
   it("from a trusted proxy naming no address, bound the proxy itself and are told once in the log", async () => {
     const srv = await server({ burst: 2, perSecond: 1, trustedProxies: proxyIsLoopback });
-    const proxy = await client(srv.port);
+    const proxy = await rawClient(srv.port);
     const garbled = request("X-Forwarded-For: 198.51.100.1, garbage");
     expect([await proxy.send(garbled), await proxy.send(garbled), await proxy.send(garbled)]).toEqual([
       "200",
@@ -185,7 +159,7 @@ describe("forwarding headers not believed", () => {
 describe("--http-client-bounds off", () => {
   it("bounds no address", async () => {
     const srv = await server({ burst: 1, perSecond: 1, connections: 1, off: true });
-    const conns = await Promise.all([1, 2].map(() => client(srv.port)));
+    const conns = await Promise.all([1, 2].map(() => rawClient(srv.port)));
     for (const c of conns) expect([await c.send(request()), await c.send(request())]).toEqual(["200", "200"]);
     expect(srv.connections.limited).toEqual({ connections: 0, rate: 0 });
     for (const c of conns) c.s.destroy();
