@@ -42,10 +42,22 @@ export interface ClaimLoss {
   takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
 }
 
+/**
+ * The run started with no claim at all (fleet/fleet-claim.ts): the broker never passed it back
+ * (`not-passed-back`: its access rules drop it) or it was cleared on the broker before the claim step
+ * finished (`cleared`), and the run went on after waiting `waitedMs` for it.
+ */
+export interface ClaimNotHeld {
+  readonly why: "not-passed-back" | "cleared";
+  readonly waitedMs: number;
+}
+
 /** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
 export interface FleetClaim {
   /** `<prefix>/claim/<token>`. */
   readonly topic: string;
+  /** Set when the run went on without a claim at all; absent when it held one. */
+  readonly notHeld?: ClaimNotHeld;
   close(): Promise<void>;
   /** The times the claim was not held mid-run, in order (none: an empty list). */
   losses(): readonly ClaimLoss[];
