@@ -1,20 +1,13 @@
 /**
  * The shards' claims in the merged report (fleet/shard-claims.ts): each shard's losses of its claim,
- * or its having none, by shard, times moved to the fleet's press start on shard 1's clock, and
- * `report show` naming the shard of each; a shard report's `claim` checked as it is read.
+ * or its having none, by shard, times moved to the fleet's press start on shard 1's clock; a shard
+ * report's `claim` checked as it is read (`report show` of the merge: cli/test/claim-in-report.test.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
-import { main } from "../../cli/main.js";
+import { expect, it } from "vitest";
 import type { ClaimReport } from "../claim-report.js";
 import { mergeShards } from "../shard-merge.js";
 import { checkShardFile, type ShardFile, ShardFileError } from "../shard-report.js";
 import { fleetOfTwo } from "./ring-of-four.js";
-
-const dir = mkdtempSync(join(tmpdir(), "tf-shard-claims-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const lost: ClaimReport = {
   topic: "fleet/claim/two",
@@ -57,40 +50,6 @@ it("names which shard lost its claim and when, on the fleet's clock", () => {
     { shard: 2, ...none },
   ]);
   expect(mergeShards(["a", "b"], [s1, s2]).shardClaims).toBeUndefined();
-});
-
-it("report show of the merged report says which shard lost what", async () => {
-  const [s1, s2] = fleetOfTwo();
-  const file = join(dir, "fleet.json");
-  writeFileSync(
-    file,
-    JSON.stringify(
-      mergeShards(
-        ["a", "b"],
-        [
-          { ...s1, claim: none },
-          { ...s2, claim: lost },
-        ],
-      ),
-    ),
-  );
-  const out: string[] = [];
-  const code = await main(["report", "show", file], {
-    stdout: (s) => out.push(s),
-    stderr: () => {},
-    env: {},
-  });
-  expect(code).toBe(0);
-  const text = out.join("");
-  expect(text).toMatch(
-    /claim not held shard 1: none all run: cleared on the broker before the claim step finished, waited 10\.0 s, then started without one \(fleet\/claim\/one\)/,
-  );
-  expect(text).toMatch(
-    /claim lost +shard 2: .*\(cleared on the broker, its connection up\), held again 0\.3 s later/,
-  );
-  expect(text).toMatch(
-    /claim lost +shard 2: .*\(its connection to the broker lost\), not held again by the end/,
-  );
 });
 
 it("refuses a shard report whose claim is not whole, naming the field", () => {
