@@ -42,10 +42,22 @@ export interface ClaimLoss {
   takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
 }
 
+/**
+ * The run started with no claim at all (fleet/fleet-claim.ts): the broker never passed it back
+ * (`not-passed-back`: its access rules drop it) or it was cleared on the broker before the claim step
+ * finished (`cleared`), and the run went on after waiting `waitedMs` for it.
+ */
+export interface ClaimNotHeld {
+  readonly why: "not-passed-back" | "cleared";
+  readonly waitedMs: number;
+}
+
 /** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
 export interface FleetClaim {
   /** `<prefix>/claim/<token>`. */
   readonly topic: string;
+  /** Set when the run went on without a claim at all; absent when it held one. */
+  readonly notHeld?: ClaimNotHeld;
   close(): Promise<void>;
   /** The times the claim was not held mid-run, in order (none: an empty list). */
   losses(): readonly ClaimLoss[];
@@ -150,13 +162,17 @@ export function holdClaim(
   /**
    * The claim cleared (a will of an earlier connection of the claim published late, another run's
    * `--fresh`, a tool) or replaced on the broker while its connection stays up: nothing else tells.
+   * A payload written over it, whatever ids it names, is no run's claim: a run claims on a topic of
+   * its own random token (6 bytes, never given on the command line), its claim connection's client id
+   * carrying the same token; so the run writes its own claim back over it, and the ids that payload
+   * named (claims in other topics alone count for them) are not taken as claimed.
    */
   const watched = (c: mqtt.MqttClient, payload: Buffer) => {
     if (closing || c !== current || claimingOn === c || payload.toString() === link.body) return;
     const cleared = payload.length === 0;
     begin(cleared ? "cleared" : "replaced");
     warn(
-      `${what} was ${cleared ? "cleared" : "replaced by another payload"} on the broker at ${displayUrl(link.url)} while its connection stayed up (a will of an earlier connection of the claim, another run's --fresh, or a tool clearing retained messages): claiming the ids again unless another run claimed them`,
+      `${what} was ${cleared ? "cleared" : "replaced by another payload"} on the broker at ${displayUrl(link.url)} while its connection stayed up (${cleared ? "a will of an earlier connection of the claim, another run's --fresh, or a tool clearing retained messages" : "a client that is no run's claim wrote on its topic: each run's claim topic holds a token of its own, and the ids that payload names are no run's"}): claiming the ids again unless another run claimed them`,
     );
     claimOn(c).catch(() => {}); // cut short by the connection's close: that close tries again
   };

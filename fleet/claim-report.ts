@@ -3,9 +3,11 @@
  * held mid-run, why, and how it ended. Told in log lines alone, a loss was gone with the log: someone
  * reading the report afterwards could not know the ids had been unclaimed for a while (a second run
  * could then start on them), nor that another run had claimed them. Times count from the start of
- * the presses, as the report's others; the section is there only when the claim was lost.
+ * the presses, as the report's others; the section is there only when the claim was lost, or when the
+ * run went on without one at all (`held: false`, why and how long it waited: before, only a log line
+ * said so, and the report looked like that of a run whose claim was held throughout).
  */
-import type { ClaimLoss, FleetClaim } from "./claim-hold.js";
+import type { ClaimLoss, ClaimNotHeld, FleetClaim } from "./claim-hold.js";
 
 /** One time the claim was not held. */
 export interface ClaimLossReport {
@@ -25,6 +27,12 @@ export interface ClaimReport {
   /** The claim's topic, `<prefix>/claim/<token>`. */
   readonly topic: string;
   readonly losses: readonly ClaimLossReport[];
+  /** false: the run went on without a claim at all (no losses then); absent: it held one. */
+  readonly held?: false;
+  /** Why it had none: the broker never passed it back, or it was cleared before the claim step finished. */
+  readonly why?: ClaimNotHeld["why"];
+  /** How long the run waited for its claim before it went on without one. */
+  readonly waitedMs?: number;
 }
 
 /** A time in the report: to a tenth of a millisecond, as its others. */
@@ -33,12 +41,15 @@ const ms = (x: number) => Math.round(x * 10) / 10;
 /** The report's `claim` field: absent without losses. */
 export const claimField = (c: ClaimReport | undefined): { claim?: ClaimReport } => (c ? { claim: c } : {});
 
-/** The claim's losses as the report keeps them; undefined when it was never lost (or no claim was taken). */
+/** The claim's losses as the report keeps them; undefined when it was held and never lost (or none was tried). */
 export function claimReport(
-  claim: Pick<FleetClaim, "topic" | "losses"> | undefined,
+  claim: Pick<FleetClaim, "topic" | "losses" | "notHeld"> | undefined,
   pressStartMs: number,
   endMs: number,
 ): ClaimReport | undefined {
+  const no = claim?.notHeld;
+  if (claim !== undefined && no !== undefined)
+    return { topic: claim.topic, losses: [], held: false, why: no.why, waitedMs: ms(no.waitedMs) };
   const losses = claim?.losses() ?? [];
   if (claim === undefined || losses.length === 0) return undefined;
   return {

@@ -96,6 +96,8 @@ export async function claimFleet(
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
   const others = new Map<string, NodeId[]>();
   let seenOwn = false;
+  /** This run's claim passed back, then cleared on the broker before the claim step finished. */
+  let ownCleared = false;
   /** This run's claim passed back live: the claims passed on live before it are older, those after younger. */
   let ownLive = false;
   /** Claims passed on live after this run's: younger, though a retained copy of them comes too. */
@@ -105,6 +107,7 @@ export async function claimFleet(
   const listeners = new Set<() => void>();
   client.on("message", (topic, payload, packet) => {
     if (topic === mine) {
+      ownCleared ||= seenOwn && payload.length === 0;
       seenOwn = payload.length > 0;
       ownLive ||= seenOwn && !packet.retain;
     } else if (payload.length === 0) {
@@ -162,12 +165,24 @@ export async function claimFleet(
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
       // acknowledges such a publish and drops it) or the subscription never passes it back: the run
       // goes on without a claim rather than waiting for ever, and says so.
+      // Said as the wait starts: told only at its end, the run sat 10 s on its claim step in silence.
+      const why = ownCleared ? "cleared" : "not-passed-back";
+      const what = ownCleared
+        ? "was cleared on the broker before the claim step finished (another run's --fresh, a tool clearing retained messages)"
+        : "has not been passed back by the broker";
+      warn(
+        `the run's claim on its ids (${mine}) ${what}: waiting up to ${CLAIM_ECHO_MS / 1000} s for it before starting without one`,
+      );
+      const waitFrom = scheduler.now();
       await waitAtMost(scheduler, CLAIM_ECHO_MS, listen, () => seenOwn, stop, undefined);
       if (!seenOwn) {
         warn(
-          `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
+          ownCleared
+            ? `the run's claim on its ids (${mine}) was not there again within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one`
+            : `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
         );
-        return { topic: mine, close, losses: () => [] };
+        const notHeld = { why, waitedMs: scheduler.now() - waitFrom } as const;
+        return { topic: mine, close, losses: () => [], notHeld };
       }
     }
     if (o.fresh) {

@@ -15,6 +15,7 @@ import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import type { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import type { ShardClaimReport } from "./shard-claims.js";
 import type { StallReport } from "./stall-report.js";
 import type { NotRegistered } from "./tally.js";
 import type { ThreadDeath } from "./thread-death.js";
@@ -171,6 +172,8 @@ export interface Report {
    * December 2026 (fleet/claim-report.ts).
    */
   readonly claim?: ClaimReport;
+  /** A merged report's: each shard's claim that was lost or not held, by shard (fleet/shard-claims.ts). */
+  readonly shardClaims?: readonly ShardClaimReport[];
   /**
    * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
    * a twins service): how many times and nodes, when, and the first changes. Each press is judged

@@ -28,6 +28,7 @@ import {
 } from "./report.js";
 import { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import { mergeShardClaims } from "./shard-claims.js";
 import { mergeHeld } from "./shard-held.js";
 import { crossShardErrorMaxMs, shardOffsets } from "./shard-offsets.js";
 import { mergedOutages, mergedStalls } from "./shard-outages.js";
@@ -293,6 +294,7 @@ export function mergeShards(
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     ...(stalls.length > 0 ? { stalls } : {}),
     ...shardsThreadDied(files),
+    ...mergeShardClaims(files, offsetOf),
     ...mergeClashes(files, "sessionClashes"),
     ...mergeClashes(files, "sessionsCutAtConnack"),
     ...mergeHeld(

@@ -11,12 +11,14 @@ import { OptionError } from "../protocol/index.js";
 import { shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, jsonProblem, readUserText } from "../protocol/user-file.js";
 import type { LinkTotals } from "../sim/messages.js";
+import type { ClaimReport } from "./claim-report.js";
 import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
 import { checkNotNewer, parseReportFormat } from "./report-format.js";
 import { unfinishedLine } from "./report-unfinished.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import { claimProblem } from "./shard-claims.js";
 import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
 import type { StallReport } from "./stall-report.js";
@@ -135,6 +137,8 @@ export interface ShardFile {
   readonly sessionsCutAtConnack?: SessionClashReport;
   /** Which of its nodes the twins service on the broker held a twin of at the end (fleet/shard-held.ts). */
   readonly held?: HeldReport;
+  /** Each time the shard's claim on its ids was not held, or that it had none (fleet/shard-claims.ts). */
+  readonly claim?: ClaimReport;
   /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
   readonly fleetPairing?: Readonly<Record<string, readonly string[]>>;
 }
@@ -270,6 +274,8 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
     );
   const heldWrong = heldProblem(v.held);
   if (heldWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${heldWrong}`);
+  const claimWrong = claimProblem(v.claim);
+  if (claimWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${claimWrong}`);
   if (v.brokerOutages !== undefined) {
     if (!Array.isArray(v.brokerOutages))
       throw new ShardFileError(

@@ -2,15 +2,14 @@
  * One shard of a fleet split over processes or machines (`twinfleet sim --shard K/N`): it derives the
  * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
  * broker once it has claimed their ids (fleet/fleet-claim.ts), pairs them with retained configs as
- * any control tool does, watches the whole fleet's registrations on the broker
- * (fleet/shard-watch.ts), and starts its presses once every node of every
- * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
- * press and applied state, which the shard keeps with its wall time; it measures its clock against
- * the other shards' through the broker (fleet/shard-probe.ts), tells a lost broker as a one-process run
- * does (from its watch client's connection, fleet/broker-outages.ts) and its own stalls apart from
- * it (fleet/shard-stalls.ts), and ends with a shard report
- * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
- */
+ * any control tool does, watches the whole fleet's registrations on the broker (fleet/shard-watch.ts),
+ * and starts its presses once every node of every shard has registered (or the rest of the fleet has
+ * stopped coming up). Its collector records every press and applied state, which the shard keeps with
+ * its wall time; it measures its clock against the other shards' through the broker
+ * (fleet/shard-probe.ts), tells a lost broker as a one-process run does (from its watch client's
+ * connection, fleet/broker-outages.ts) and its own stalls apart from it (fleet/shard-stalls.ts), and
+ * ends with a shard report (fleet/shard-report.ts, its claim's losses in it) that `twinfleet report
+ * merge` joins into one fleet report. */
 import { hostname } from "node:os";
 import { readOpenFiles } from "../node/open-files.js";
 import { datedZero, every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
@@ -19,6 +18,7 @@ import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
+import { claimField, claimReport } from "./claim-report.js";
 import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { cpuRounded } from "./cpu-figures.js";
@@ -375,6 +375,7 @@ export class ShardRun {
         ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
         ...clashes.reportKeys(pressFrom),
         ...(held ? { held } : {}),
+        ...claimField(claimReport(opened.claim, pressed ? pressFrom : endMs, endMs)),
         ...(deaths.first !== undefined ? { threadDied: deaths.first } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };

@@ -78,7 +78,7 @@ export interface ReportInput {
   /** The other services seen beside the run's own twins service. */
   readonly ownTwins?: OwnTwinsReport | undefined;
   /** The run's claim on its ids: the times it was not held go in the report (fleet/claim-report.ts). */
-  readonly claim?: Pick<FleetClaim, "topic" | "losses"> | undefined;
+  readonly claim?: Pick<FleetClaim, "topic" | "losses" | "notHeld"> | undefined;
   readonly twinsView: TwinsView;
   /** The nodes whose register the control side heard but no report (RegistrationSource.unreported). */
   readonly unreported?: ReadonlySet<NodeId>;

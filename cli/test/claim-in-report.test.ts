@@ -2,14 +2,18 @@
  * A run's claim on its ids cleared on the broker mid-run (an empty retained message on its topic,
  * as a tool or another run's --fresh leaves it) is in the run's report (`claim`, written through
  * fleet/summarize.ts) and in `report show`: before, it was told in a log line alone, and a report
- * read afterwards said nothing of the ids unclaimed for a while.
+ * read afterwards said nothing of the ids unclaimed for a while. A merged report's shards' claims
+ * (fleet/shard-claims.ts) are shown naming the shard of each.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { startBroker } from "../../broker/server.js";
 import { client } from "../../broker/test/helpers.js";
+import type { ClaimReport } from "../../fleet/claim-report.js";
+import { mergeShards } from "../../fleet/shard-merge.js";
+import { fleetOfTwo } from "../../fleet/test/ring-of-four.js";
 import { main } from "../main.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tf-claim-in-report-"));
@@ -55,3 +59,52 @@ it("keeps a claim cleared mid-run in the report, and report show says so", async
     await broker.close();
   }
 }, 120_000);
+
+const lost: ClaimReport = {
+  topic: "fleet/claim/two",
+  losses: [
+    { atMs: 2_000, why: "cleared", heldAgainAfterMs: 300 },
+    { atMs: 9_000, why: "connection", untilEndMs: 20_000 },
+  ],
+};
+const none: ClaimReport = {
+  topic: "fleet/claim/one",
+  losses: [],
+  held: false,
+  why: "cleared",
+  waitedMs: 10_000,
+};
+
+it("report show of the merged report says which shard lost what", async () => {
+  const [s1, s2] = fleetOfTwo();
+  const file = join(dir, "fleet.json");
+  writeFileSync(
+    file,
+    JSON.stringify(
+      mergeShards(
+        ["a", "b"],
+        [
+          { ...s1, claim: none },
+          { ...s2, claim: lost },
+        ],
+      ),
+    ),
+  );
+  const out: string[] = [];
+  const code = await main(["report", "show", file], {
+    stdout: (s) => out.push(s),
+    stderr: () => {},
+    env: {},
+  });
+  expect(code).toBe(0);
+  const text = out.join("");
+  expect(text).toMatch(
+    /claim not held shard 1: none all run: cleared on the broker before the claim step finished, waited 10\.0 s, then started without one \(fleet\/claim\/one\)/,
+  );
+  expect(text).toMatch(
+    /claim lost +shard 2: .*\(cleared on the broker, its connection up\), held again 0\.3 s later/,
+  );
+  expect(text).toMatch(
+    /claim lost +shard 2: .*\(its connection to the broker lost\), not held again by the end/,
+  );
+});

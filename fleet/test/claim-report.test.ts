@@ -32,3 +32,14 @@ it("is absent when the claim was never lost, or none was taken", () => {
   expect(claimReport(undefined, 0, 10_000)).toBeUndefined();
   expect(claimField(undefined)).toEqual({});
 });
+
+it("says the run went on without a claim at all, why and how long it waited", () => {
+  const claim = { ...claimOf([]), notHeld: { why: "cleared" as const, waitedMs: 10_000.04 } };
+  expect(claimReport(claim, 0, 10_000)).toEqual({
+    topic: "tf/claim/abc",
+    losses: [],
+    held: false,
+    why: "cleared",
+    waitedMs: 10_000,
+  });
+});

@@ -65,14 +65,16 @@ it("claims its ids again when its claim is cleared on the broker while its conne
     { atMs: expect.any(Number) as number, why: "cleared", heldAgainMs: expect.any(Number) as number },
   ]);
   expect(claim.losses()[0]?.atMs).toBeGreaterThanOrEqual(5_000);
-  // Replaced by another payload: claimed again as well.
-  await tool.publishAsync(mine, "{}", { qos: 1, retain: true });
+  // Replaced by a payload naming other ids (no run's claim: a run's topic holds its own token):
+  // claimed again as well, its own ids written back over the other ones.
+  await tool.publishAsync(mine, JSON.stringify({ ids: ["n-0900"], spans: [] }), { qos: 1, retain: true });
   await drive(
     sched,
     () => claim.losses().length === 2 && claim.losses()[1]?.heldAgainMs !== undefined,
     "held again",
   );
   expect(lines[2]).toContain("was replaced by another payload on the broker");
+  expect(lines[2]).toContain("a client that is no run's claim wrote on its topic");
   const held = await claimsHeld(url, prefix);
   expect(JSON.parse(held[mine] ?? "{}")).toEqual({ ids: [], spans: [["n-0000", "n-0003"]] });
   await claim.close();
