@@ -10,6 +10,7 @@
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
+import { processRssMB } from "../node/rss.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
@@ -313,7 +314,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.setPhase("press");
         await this.waits.until(pressFrom + this.opts.durationS * 1000);
       }
-      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20; // two runs of a seed would differ
+      if (!this.virtual) this.rssMB = processRssMB(); // two runs of a seed would differ
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       const faulted = this.faults.records.length + this.faults.inProgress > 0; // without, exactly --settle
