@@ -1,11 +1,10 @@
 /**
- * A fleet run: the broker (the run's own, in this process or a child process, or someone else's),
- * the twins service, and the simulated nodes sharded over worker threads, through three phases —
- * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
- * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
- * bound has passed). It can be steered while it runs (loss, presses, power cycles, cable pulls,
- * faults), as the console does. stop() ends the presses (the run still settles); cut() the settle
- * too, for a report marked cut short. `clock: "virtual"`: on virtual time (fleet/virtual.ts).
+ * A fleet run: the broker (the run's own, in this process or a child, or someone else's), the twins service,
+ * and the simulated nodes sharded over worker threads, through three phases — boot, presses, settle — to a
+ * report. Faults from the schedule are injected in the presses, measured by the checker; the settle lasts
+ * until they have ended and the fleet has recovered (or a bound has passed). It can be steered while it runs
+ * (loss, presses, power cycles, cable pulls, faults). stop() ends the presses (the run still settles); cut()
+ * the settle too, for a report marked cut short. `clock: "virtual"`: on virtual time (fleet/virtual.ts).
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
