@@ -15,6 +15,7 @@ import type {
   BrokerThreadStats,
 } from "../broker/worker.js";
 import type { HeapReading } from "../node/heap-live.js";
+import { processRssMB } from "../node/rss.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
 import { relayBrokerLine } from "./broker-log.js";
@@ -134,8 +135,8 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   /** Threads share the process: its resident memory. */
-  rssMB(): number {
-    return process.memoryUsage().rss / 2 ** 20;
+  rssMB(): number | undefined {
+    return processRssMB();
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,15 @@
 /**
- * A fleet run: the broker (the run's own, in this process or a child process, or someone else's),
- * the twins service, and the simulated nodes sharded over worker threads, through three phases —
- * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
- * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
- * bound has passed). It can be steered while it runs (loss, presses, power cycles, cable pulls,
- * faults), as the console does. stop() ends the presses (the run still settles); cut() the settle
- * too, for a report marked cut short. `clock: "virtual"`: on virtual time (fleet/virtual.ts).
+ * A fleet run: the broker (the run's own, in this process or a child, or someone else's), the twins service,
+ * and the simulated nodes sharded over worker threads, through three phases — boot, presses, settle — to a
+ * report. Faults from the schedule are injected in the presses, measured by the checker; the settle lasts
+ * until they have ended and the fleet has recovered (or a bound has passed). It can be steered while it runs
+ * (loss, presses, power cycles, cable pulls, faults). stop() ends the presses (the run still settles); cut()
+ * the settle too, for a report marked cut short. `clock: "virtual"`: on virtual time (fleet/virtual.ts).
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
+import { processRssMB } from "../node/rss.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
@@ -313,7 +313,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.setPhase("press");
         await this.waits.until(pressFrom + this.opts.durationS * 1000);
       }
-      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20; // two runs of a seed would differ
+      if (!this.virtual) this.rssMB = processRssMB(); // two runs of a seed would differ
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       const faulted = this.faults.records.length + this.faults.inProgress > 0; // without, exactly --settle

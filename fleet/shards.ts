@@ -75,6 +75,12 @@ export class ShardPool implements ShardHost {
   private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
   private destroyed = false;
+  /** Each shard's task's abort, for one still queued when the pool can start no more threads. */
+  private readonly aborts: AbortController[] = [];
+  /** Why the pool could start no more threads (a thread that failed as it started), once it did. */
+  private startFailure: Error | undefined;
+  /** A shard's task ended before finish(). */
+  private anyDied = false;
 
   /**
    * `link`, when given, makes each shard's in-memory transport to the broker thread (the shard's
@@ -87,9 +93,10 @@ export class ShardPool implements ShardHost {
     private readonly onReport: (r: ShardReport) => void,
     private readonly link?: (shard: number) => MessagePort,
     private readonly onDied?: (shard: number, e: Error, nodes: number) => void,
+    worker: { filename: string; execArgv: string[] } = workerModule(),
   ) {
     if (threads === 0) return;
-    const { filename, execArgv } = workerModule();
+    const { filename, execArgv } = worker;
     this.pool = new Piscina({
       filename,
       execArgv,
@@ -100,6 +107,28 @@ export class ShardPool implements ShardHost {
       // A shard runs for the whole fleet run; never time it out.
       maxQueue: "auto",
     });
+    // A thread that fails as it starts before it has a task (under a low `ulimit -n`, EMFILE: the
+    // one piscina starts in place of a shard's thread that died of it) is told on the pool, which
+    // then starts no other: unheard, the process crashed on an unhandled 'error' with a stack trace,
+    // and a shard queued for a thread waited for ever.
+    this.pool.on("error", (e: Error) => this.failedToStart(e));
+  }
+
+  /**
+   * The pool could not start a thread that had no task yet (one replacing a thread that died, or
+   * started for a queued shard), and will start no more: the shards still queued (the last ones:
+   * piscina hands its queue out in order) are taken off the queue and die of that error.
+   */
+  private failedToStart(e: Error): void {
+    if (this.destroyed || this.startFailure !== undefined) return;
+    this.startFailure = e;
+    const queued = this.pool?.queueSize ?? 0;
+    const shards = this.ports.length;
+    for (let s = shards - queued; s < shards; s++) this.aborts[s]?.abort(e);
+    // None waited for it: a replacement for a shard's thread whose death is already told, or a
+    // thread beyond the shards. Nothing is lost; it is told unless a death already ends the run.
+    if (queued === 0 && !this.anyDied)
+      this.onReport({ type: "error", shard: shards, message: `a thread could not start: ${e.message}` });
   }
 
   /**
@@ -141,15 +170,21 @@ export class ShardPool implements ShardHost {
     });
     const brokerLink = this.link?.(shard);
     const full: ShardTask = { ...task, port: port2, ...(brokerLink ? { brokerLink } : {}) };
+    const abort = new AbortController();
+    this.aborts.push(abort);
     const result = this.pool
       ? (this.pool.run(full, {
           transferList: brokerLink ? [port2, brokerLink] : [port2],
+          signal: abort.signal,
         }) as Promise<ShardResult>)
       : runShardHere(full);
     // finish() awaits the result; a shard that fails before that is reported at once, and the
-    // tasks destroy() ends (a run failing for another reason) are no error of their own.
-    result.catch((e: Error) => {
+    // tasks destroy() ends (a run failing for another reason) are no error of their own. A shard
+    // taken off the queue (failedToStart) dies of its thread's failure, not of the abort.
+    result.catch((caught: Error) => {
       if (this.destroyed) return;
+      const e = abort.signal.aborted && this.startFailure ? this.startFailure : caught;
+      this.anyDied = true;
       if (this.onDied === undefined) return this.onReport({ type: "error", shard, message: e.message });
       done(); // its port will say nothing more
       this.onDied(shard, e, task.ids.length);

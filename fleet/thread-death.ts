@@ -44,7 +44,7 @@ export function threadCause(e: unknown): { readonly reason: string; readonly out
     return { reason: OUT_OF_MEMORY_REASON, outOfMemory: true };
   // Each worker thread loads its modules as it starts, all at once: under a low `ulimit -n` one is
   // refused (a run of 5 nodes on the embedded broker, 2 workers, under 192), said as a file's error.
-  if (code === "EMFILE" || code === "ENFILE" || /^E[MN]FILE\b/.test(err.message))
+  if (code === "EMFILE" || code === "ENFILE" || /(?:^|: )E[MN]FILE\b/.test(err.message))
     return { reason: `${err.message}; ${OUT_OF_FILES_REASON}`, outOfMemory: false };
   return { reason: err.message === "" ? err.name : err.message, outOfMemory: false };
 }
