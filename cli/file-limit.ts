@@ -23,7 +23,7 @@ export const START_FILES: Readonly<Record<string, number>> = {
   twins: 136,
   broker: 128,
   monitor: 136,
-  sim: 256,
+  sim: 352,
 };
 
 /** The soft limit of open files from /proc/self/limits' text; undefined if unknown or unlimited. */

@@ -41,7 +41,7 @@ describe("the limit at start", () => {
       "the open-files limit is too low: this process may open 100 files (ulimit -n) and twinfleet twins needs at least 136 to start: raise it before starting (as root `ulimit -n 136`, LimitNOFILE=136 in a systemd unit, --ulimit nofile=136 for a container)",
     );
     expect(tooFewFiles(["sim", "--broker", "mqtt://h"], limits("180"))).toContain(
-      "twinfleet sim needs at least 256 to start",
+      "twinfleet sim needs at least 352 to start",
     );
     expect(tooFewFiles(["broker", "--data", "b"], limits("127"))).toContain("needs at least 128");
     expect(tooFewFiles(["monitor", "--broker", "mqtt://h"], limits("40"))).toContain("may open 40 files");
