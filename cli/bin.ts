@@ -8,14 +8,15 @@
  * lost on stdout for another reason than their reader going away make the exit code 1.
  */
 import { holdHangUps, holdStops, holdsHangUps, stopsHeld } from "./early-hang-ups.js";
-import { fileLimitError, isFileLimitError, readLimits, tooFewFiles } from "./file-limit.js";
 
 // Before the rest of the CLI loads (static imports would all load first): a service's SIGHUP in the
 // meantime must not end it, nor a stop end a service or a run half-started (cli/early-hang-ups.ts).
 if (holdsHangUps(process.argv.slice(2))) holdHangUps();
 holdStops(stopsHeld(process.argv.slice(2)));
-// Before the rest loads too: loading it takes more open files than a low `ulimit -n` allows, and
-// its failure then named a package as missing (cli/file-limit.ts).
+// Before the rest loads too, and after the holds (an import() here, as a static one would load
+// before them): loading the rest takes more open files than a low `ulimit -n` allows, and its
+// failure then named a package as missing (cli/file-limit.ts, which imports node's own alone).
+const { fileLimitError, isFileLimitError, readLimits, tooFewFiles } = await import("./file-limit.js");
 const argv = process.argv.slice(2);
 const firstWord = argv.find((a) => !a.startsWith("-"));
 const name = `twinfleet${firstWord === undefined ? "" : ` ${firstWord}`}`;

@@ -43,11 +43,11 @@ it.runIf(process.platform === "linux")(
   "`twinfleet sim --broker` under a small ulimit -n stops at once with that message",
   () => {
     // Nothing listens on the port: the check must come before any connection is tried.
-    const cmd = `ulimit -n 200 && exec ${cliCommand()} sim --broker mqtt://127.0.0.1:1 --nodes 400 --duration 5 --headless`;
+    const cmd = `ulimit -n 400 && exec ${cliCommand()} sim --broker mqtt://127.0.0.1:1 --nodes 400 --duration 5 --headless`;
     const r = spawnSync("bash", ["-c", cmd], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /^twinfleet sim: 400 nodes over TCP need about \d+ open files, but this process may open 200/m,
+      /^twinfleet sim: 400 nodes over TCP need about \d+ open files, but this process may open 400/m,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   },
