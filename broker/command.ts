@@ -28,10 +28,11 @@ export interface BrokerCommandContext {
    */
   readonly scheduler?: Scheduler;
   /**
-   * Started once the broker listens, stopped before it closes (the CLI's `/metrics` server): a
-   * failure to start closes the broker and rejects the command with it.
+   * Started before the broker's store opens, told once the broker listens, stopped before it closes
+   * (the CLI's `--http`): while the start waits on its data directory, `/healthz` says so with a 503
+   * where it was refused. A failure to start rejects the command with it, nothing opened.
    */
-  readonly attach?: (broker: RunningBroker) => Promise<{ close(): Promise<void> }>;
+  readonly http?: (starting: StartingBroker) => Promise<AttachedHttp>;
   /** The date (ms since the epoch) a certificate's validity is judged at; Date.now by default. */
   readonly now?: () => number;
   /**
@@ -44,6 +45,18 @@ export interface BrokerCommandContext {
    * the broker stops as soon as it can, without listening when it had not started.
    */
   readonly stopsBefore?: () => readonly string[];
+}
+
+/** A broker not listening yet, as its `--http` tells it: its store's kind and what its start waits on. */
+export interface StartingBroker {
+  readonly store: "memory" | "level" | "redis";
+  problem(): string | undefined;
+}
+
+/** The `--http` server, open while the broker starts. */
+export interface AttachedHttp {
+  started(broker: RunningBroker): void;
+  close(): Promise<void>;
 }
 
 const TLS_FLAGS = { key: "--tls-key", certificate: "--tls-cert", pair: "--tls-key/--tls-cert" } as const;
@@ -92,6 +105,7 @@ export async function runBrokerCommand(
   // one more while it stops is told, and the stop goes on (node/stop-request.ts). On a data
   // directory that does not answer, what it waits for (broker/store-close-wait.ts).
   let running: RunningBroker | undefined;
+  let http: AttachedHttp | undefined;
   // The start's wait for its data directory, told, to a stop too (broker/store-open-wait.ts).
   const opening = new StoreOpenWait(context.scheduler ?? new RealScheduler(), logger);
   const stop = new StopRequest((signal) => {
@@ -133,6 +147,10 @@ export async function runBrokerCommand(
       logger.info(`${why} before the broker listened: it stops without starting`);
       return;
     }
+    // --http opens before the store (its MQTT port after): a start held by its disk answers 503.
+    const store =
+      options.dataDir !== undefined ? "level" : options.redisUrl !== undefined ? "redis" : "memory";
+    http = await context.http?.({ store, problem: () => opening.problem });
     const broker = await startBroker({ ...options, auth, logger }, opening).catch((err: unknown) => {
       if (err instanceof StoppedWhileStarting) return undefined;
       throw err;
@@ -143,8 +161,9 @@ export async function runBrokerCommand(
     }
     running = broker;
     hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
-    await serve(broker, context, logger, stop);
+    await serve(broker, context, logger, stop, http);
   } finally {
+    await http?.close();
     stop.release();
     process.off("SIGHUP", hangUps.heard);
   }
@@ -155,12 +174,10 @@ async function serve(
   context: BrokerCommandContext,
   logger: Logger,
   stop: StopRequest,
+  http: AttachedHttp | undefined,
 ): Promise<void> {
   context.onListening?.(broker);
-  const attached = await context.attach?.(broker).catch(async (err: unknown) => {
-    await broker.close();
-    throw err;
-  });
+  http?.started(broker);
   const files = new OpenFilesWatch(
     () => broker.aedes.connectedClients,
     logger,
@@ -171,7 +188,7 @@ async function serve(
 
   await stop.asked;
   files.stop();
-  await attached?.close();
+  await http?.close();
   await broker.close();
   // Redis is the broker's connection, closed now, not a disk: only a data directory's health tells.
   const health: StoreHealth = broker.figures.store === "level" ? broker.figures.storeHealth() : { up: true };

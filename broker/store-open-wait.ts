@@ -7,7 +7,8 @@
  * connections", and at the thaw the broker listened, served `/healthz`, then closed. Now, after
  * `STORE_STALLED_MS` (5 s), one line names the directory, the step it waits on and since when,
  * again every 30 s, and once it answers how long it took and whether the
- * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). As the twins
+ * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem` is what
+ * `--http`, opened before the store, answers `/healthz` with meanwhile (web/broker-server.ts). As the twins
  * service's own (twins/store-open-wait.ts). Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
@@ -74,7 +75,7 @@ export class StoreOpenWait {
     this.logger[again ? "info" : "warn"](
       again
         ? `${signal}: the broker is stopping already, without starting; it ${what}; it ends once that has ended, its directory released`
-        : `${signal}: the broker stops without starting once its data directory has answered; it ${what}, and no process ends before its write does, SIGKILL included; it serves nothing meanwhile (its MQTT port and --http are not opened)`,
+        : `${signal}: the broker stops without starting once its data directory has answered; it ${what}, and no process ends before its write does, SIGKILL included; its MQTT port is not opened meanwhile (--http answers /healthz 503 until then)`,
     );
     return true;
   }

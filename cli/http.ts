@@ -18,6 +18,8 @@ import { SimSource } from "../view/sim-source.js";
 import type { ConsoleSource } from "../view/source.js";
 import {
   type AddressBounds,
+  type BrokerHttpServer,
+  type BrokerStarting,
   type FleetFigures,
   type FleetKind,
   type HttpBind,
@@ -170,10 +172,10 @@ export async function serveWeb(
  * written anywhere.
  */
 export async function serveBrokerHttp(
-  figures: BrokerFigures,
+  figures: BrokerFigures | { readonly starting: BrokerStarting },
   http: HttpOptions,
   deps: { readonly logger: Logger; readonly secret?: (s: string | undefined) => void },
-): Promise<{ close(): Promise<void> }> {
+): Promise<BrokerHttpServer> {
   deps.secret?.(http.token);
   const server = await startBrokerHttp({
     figures,

@@ -38,7 +38,7 @@ export interface BackupRouteOptions {
 
 export function addBackupRoute(
   app: FastifyInstance,
-  figures: BrokerFigures,
+  figuresNow: () => BrokerFigures | undefined,
   o: BackupRouteOptions = {},
 ): void {
   const { log } = o;
@@ -52,6 +52,8 @@ export function addBackupRoute(
       `a backup of this broker is under way already, to ${r.remote} for ${Math.round((r.clock.now() - r.since) / 1000)} s (${r.stall.bytes} bytes of it sent): one at a time; take this one once it ends, or once its client has read nothing of it for ${stallMs / 1000} s (it is cut then)`,
     );
   app.get("/backup", { exposeHeadRoute: false }, async (req, reply) => {
+    const figures = figuresNow();
+    if (figures === undefined) return sendProblem(reply, problem(503, "the broker is starting"));
     if (!figures.listening()) return sendProblem(reply, problem(503, "the broker is closing"));
     if (running !== undefined) return sendProblem(reply, underWay(running));
     const taken = figures.backup();
@@ -79,6 +81,8 @@ export function addBackupRoute(
   });
   // What a GET would answer, without taking a snapshot.
   app.head("/backup", async (_req, reply) => {
+    const figures = figuresNow();
+    if (figures === undefined) return sendProblem(reply, problem(503, "the broker is starting"));
     if (!figures.listening()) return sendProblem(reply, problem(503, "the broker is closing"));
     if (running !== undefined) return sendProblem(reply, underWay(running));
     if (figures.store !== "level") {

@@ -6,7 +6,9 @@
  * only on a loopback bind, 404 for another path and 405 for another method before the bearer token
  * beyond loopback (web/auth.ts, `/healthz` public), 400 for a query parameter (neither route reads
  * one), every error as problem+json (web/problem.ts), and its connections capped and counted in
- * `/metrics` (web/connection-limits.ts).
+ * `/metrics` (web/connection-limits.ts). Opened before the broker's store (`starting`): until
+ * `started(figures)`, `/healthz` and `/backup` answer 503 naming what the start waits on and `/metrics`
+ * gives `twinfleet_broker_store_up 0`, so that a probe tells a start held by its disk from a dead broker.
  */
 import type { BrokerFigures, HostLookup } from "../broker/index.js";
 import type { Scheduler } from "../node/scheduler.js";
@@ -19,8 +21,16 @@ import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { problem, sendProblem } from "./problem.js";
 import { refuseQuery } from "./route-check.js";
 
+/** A broker not started yet: its store's kind, and what its start waits on (broker/store-open-wait.ts). */
+export interface BrokerStarting {
+  readonly store: BrokerFigures["store"];
+  /** The start's wait for its data directory, once told; else undefined. */
+  problem(): string | undefined;
+}
+
 export interface BrokerHttpOptions {
-  readonly figures: BrokerFigures;
+  /** A running broker's figures, or one still starting (then `started()` once it listens). */
+  readonly figures: BrokerFigures | { readonly starting: BrokerStarting };
   /** Default 127.0.0.1; port 0 picks a free one. */
   readonly host?: string;
   readonly port: number;
@@ -47,6 +57,8 @@ export interface BrokerHttpServer {
   readonly port: number;
   /** `http://HOST:PORT` (an IPv6 host in brackets). */
   readonly origin: string;
+  /** The broker listens now: its figures are served from here on. */
+  started(figures: BrokerFigures): void;
   close(): Promise<void>;
 }
 
@@ -81,29 +93,68 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
       servedHint: SERVED,
     },
   });
-  const metrics = new BrokerMetrics(o.figures, connections);
+  let figures = "starting" in o.figures ? undefined : o.figures;
+  let metrics = figures === undefined ? undefined : new BrokerMetrics(figures, connections);
+  const starting = "starting" in o.figures ? o.figures.starting : undefined;
   app.addHook("preValidation", async (req) => refuseQuery(req));
+  // Before the broker listens (its store not open yet), every route says so, past the same checks.
+  app.addHook("preHandler", async (req, reply) => {
+    if (figures !== undefined || starting === undefined) return;
+    if (req.routeOptions.url === "/metrics")
+      return reply.type(PROMETHEUS_TEXT).send(startingMetrics(starting));
+    return sendProblem(reply, problem(503, startingDetail(starting)));
+  });
   app.get("/metrics", async (_req, reply) => {
-    reply.type(metrics.contentType);
-    return metrics.text();
+    reply.type(metrics?.contentType ?? PROMETHEUS_TEXT);
+    return metrics?.text() ?? "";
   });
   app.get("/healthz", async (_req, reply) => {
-    const health = brokerHealth(o.figures);
+    if (figures === undefined) return sendProblem(reply, problem(503, "the broker is starting"));
+    const health = brokerHealth(figures);
     if (health.ok) return health.body;
     return sendProblem(reply, problem(503, health.detail));
   });
-  addBackupRoute(app, o.figures, { log: o.onBackup, scheduler: o.scheduler, stallMs: o.backupStallMs });
-  const at = await listenOrRelease(app, host, addresses, o.port, () => metrics.close());
+  addBackupRoute(app, () => figures, {
+    log: o.onBackup,
+    scheduler: o.scheduler,
+    stallMs: o.backupStallMs,
+  });
+  const at = await listenOrRelease(app, host, addresses, o.port, () => metrics?.close());
   let closed: Promise<void> | undefined;
   return {
     port: at.port,
     origin: at.origin,
+    started(running) {
+      if (figures !== undefined || closed !== undefined) return;
+      figures = running;
+      metrics = new BrokerMetrics(running, connections);
+    },
     close() {
       closed ??= (async () => {
-        metrics.close();
+        metrics?.close();
         await app.close();
       })();
       return closed;
     },
   };
+}
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+/** `/healthz`'s 503 while the broker starts: what the start waits on, once told. */
+function startingDetail(s: BrokerStarting): string {
+  const waits = s.problem();
+  return waits === undefined
+    ? "the broker is starting: its store is not open yet, its MQTT port not opened"
+    : `the broker is starting: ${waits}; its MQTT port opens once it has`;
+}
+
+/** `/metrics` while the broker starts: its store down, nothing else counted yet. */
+function startingMetrics(s: BrokerStarting): string {
+  return [
+    "# HELP twinfleet_broker_store_up 1 while the store answers and takes writes; 0 while the broker starts (its store not open yet), while LevelDB writes fail or stop finishing, or Redis is silent or lost",
+    "# TYPE twinfleet_broker_store_up gauge",
+    `twinfleet_broker_store_up{store="${s.store}"} 0`,
+    "",
+  ].join("\n");
 }

@@ -7,6 +7,7 @@ export { isLoopbackHost, newToken } from "./auth.js";
 export {
   type BrokerHttpOptions,
   type BrokerHttpServer,
+  type BrokerStarting,
   brokerHealth,
   startBrokerHttp,
 } from "./broker-server.js";

@@ -58,8 +58,13 @@ export async function runBroker(
       ...(http === undefined
         ? {}
         : {
-            attach: (b) =>
-              serveBrokerHttp(b.figures, http, { logger, ...(io.secret ? { secret: io.secret } : {}) }),
+            http: async (starting) => {
+              const server = await serveBrokerHttp({ starting }, http, {
+                logger,
+                ...(io.secret ? { secret: io.secret } : {}),
+              });
+              return { started: (b) => server.started(b.figures), close: () => server.close() };
+            },
           }),
       onListening: (b) => {
         const host = flags.host ?? "0.0.0.0";
