@@ -120,6 +120,7 @@ export function holdClaim(
   client: mqtt.MqttClient,
   scheduler: Scheduler,
   warn: (line: string) => void,
+  earlier: readonly ClaimLoss[] = [],
 ): FleetClaim {
   const what = `the run's claim on its ${link.ids.length} ids (${link.topic})`;
   let current: mqtt.MqttClient | undefined;
@@ -128,7 +129,8 @@ export function holdClaim(
   let yielded = false;
   /** The loss being mended: the claim is not held from its atMs on. */
   let loss: ClaimLoss | undefined;
-  const losses: ClaimLoss[] = [];
+  /** Those of the claim step (fleet/fleet-claim.ts) first: a claim cleared there and held again. */
+  const losses: ClaimLoss[] = [...earlier];
   let retry: Timer | undefined;
   let connecting: AbortController | undefined;
   /** The connection a read of the claims held and a claim again is under way on: a clear seen meanwhile is part of it. */

@@ -10,6 +10,8 @@
  * The claim is held for the whole run and cleared at its end (fleet/claim-hold.ts, which takes it
  * back after its connection was lost: a broker restarted, a run frozen); the claim's connection has
  * a will that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
+ * A claim passed back, then cleared before this step finished, is published again (10 tries at most)
+ * and kept as a loss held again; one never passed back (access rules dropping it) is waited for 10 s.
  */
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
@@ -18,7 +20,14 @@ import type { Scheduler } from "../node/scheduler.js";
 import { afterRunning, stallWatchOf } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
-import { type ClaimLink, clearClaim, type FleetClaim, holdClaim } from "./claim-hold.js";
+import {
+  type ClaimLink,
+  type ClaimLoss,
+  clearClaim,
+  type FleetClaim,
+  holdClaim,
+  RECLAIM_RETRY_MS,
+} from "./claim-hold.js";
 import { claimedOf, encodeClaimIds } from "./claim-ids.js";
 
 export type { FleetClaim } from "./claim-hold.js";
@@ -55,6 +64,9 @@ export interface ClaimOptions {
 
 /** How long the run waits for the broker to pass its own claim back before it goes on without one. */
 export const CLAIM_ECHO_MS = 10_000;
+
+/** How many times a claim cleared before the claim step finished is published again before the run goes on without one. */
+export const CLAIM_REPUBLISH_TRIES = 10;
 
 export const claimTopic = (prefix: Prefix, token: string): string => `${prefix}/claim/${token}`;
 
@@ -161,33 +173,59 @@ export async function claimFleet(
     await step(client.subscribeAsync(`${o.prefix}/claim/+`, { qos: 1 }));
     await step(client.publishAsync(mine, body, { qos: 1, retain: true }));
     await step(retainedSettled(scheduler, listen));
+    /** The claim cleared before the claim step finished and published again: a loss held again. */
+    const earlier: ClaimLoss[] = [];
+    if (!seenOwn && ownCleared) {
+      // Passed back, then cleared: the broker lets this login publish and read its claims, and
+      // something on it cleared this one (another run's --fresh, a tool clearing retained messages).
+      // The run used to wait 10 s for it to come back by itself and then start with no claim for the
+      // whole run; it publishes it again, as the claim held mid-run does (fleet/claim-hold.ts), a try
+      // every RECLAIM_RETRY_MS, CLAIM_REPUBLISH_TRIES at most (a clearer that never stops, 10 s).
+      const from = scheduler.now();
+      warn(
+        `the run's claim on its ids (${mine}) was cleared on the broker before the claim step finished (another run's --fresh, a tool clearing retained messages): claiming them again (a try every ${RECLAIM_RETRY_MS / 1000} s, ${CLAIM_REPUBLISH_TRIES} at most)`,
+      );
+      let tries = 0;
+      while (!seenOwn && tries < CLAIM_REPUBLISH_TRIES) {
+        tries++;
+        await step(client.publishAsync(mine, body, { qos: 1, retain: true }));
+        await waitAtMost(scheduler, RECLAIM_RETRY_MS, listen, () => seenOwn, stop, undefined);
+      }
+      if (seenOwn) {
+        earlier.push({ atMs: from, why: "cleared", heldAgainMs: scheduler.now() - from });
+        warn(
+          `the run's claim on its ids (${mine}) is held again, ${((scheduler.now() - from) / 1000).toFixed(1)} s after it was cleared in the claim step (${tries} ${tries === 1 ? "try" : "tries"})`,
+        );
+      } else {
+        warn(
+          `the run's claim on its ids (${mine}) was cleared again after each of ${tries} tries: starting without one, so a second run started at this moment with the same ids could boot beside this one`,
+        );
+        const notHeld = { why: "cleared", waitedMs: scheduler.now() - from } as const;
+        return { topic: mine, close, losses: () => [], notHeld };
+      }
+    }
     if (!seenOwn) {
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
       // acknowledges such a publish and drops it) or the subscription never passes it back: the run
-      // goes on without a claim rather than waiting for ever, and says so.
+      // goes on without a claim rather than waiting for ever, and says so. It is not published again:
+      // a broker that drops it drops every copy, and the run would only go round.
       // Said as the wait starts: told only at its end, the run sat 10 s on its claim step in silence.
-      const why = ownCleared ? "cleared" : "not-passed-back";
-      const what = ownCleared
-        ? "was cleared on the broker before the claim step finished (another run's --fresh, a tool clearing retained messages)"
-        : "has not been passed back by the broker";
       warn(
-        `the run's claim on its ids (${mine}) ${what}: waiting up to ${CLAIM_ECHO_MS / 1000} s for it before starting without one`,
+        `the run's claim on its ids (${mine}) has not been passed back by the broker: waiting up to ${CLAIM_ECHO_MS / 1000} s for it before starting without one`,
       );
       const waitFrom = scheduler.now();
       await waitAtMost(scheduler, CLAIM_ECHO_MS, listen, () => seenOwn, stop, undefined);
       if (!seenOwn) {
         warn(
-          ownCleared
-            ? `the run's claim on its ids (${mine}) was not there again within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one`
-            : `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
+          `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
         );
-        const notHeld = { why, waitedMs: scheduler.now() - waitFrom } as const;
+        const notHeld = { why: "not-passed-back", waitedMs: scheduler.now() - waitFrom } as const;
         return { topic: mine, close, losses: () => [], notHeld };
       }
     }
     if (o.fresh) {
       for (const topic of others.keys()) await step(client.publishAsync(topic, "", { qos: 1, retain: true }));
-      return holdClaim(link, client, scheduler, warn);
+      return holdClaim(link, client, scheduler, warn, earlier);
     }
     if (others.size > 0) {
       const shared = () => [...new Set([...others.values()].flat())].sort();
@@ -214,7 +252,7 @@ export async function claimFleet(
           leftOut,
         );
     }
-    return holdClaim(link, client, scheduler, warn);
+    return holdClaim(link, client, scheduler, warn, earlier);
   } catch (e) {
     await close();
     throw e;
