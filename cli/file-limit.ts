@@ -47,13 +47,33 @@ export function readLimits(): string | undefined {
   return limitsRead;
 }
 
+/**
+ * The program's own options that take a value (cli/log-options.ts; cli/test/file-limit.test.ts holds
+ * the two lists together): given anywhere, before the command's name too, their value is no word.
+ */
+export const GLOBAL_VALUE_OPTIONS: readonly string[] = ["--log-level", "--log-format"];
+
+/**
+ * The words of argv that name (sub)commands, as commander reads them: `--log-format json twins`
+ * is `twins`, not `json`. Everything after `--` is an argument.
+ */
+export function commandWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--") break;
+    if (GLOBAL_VALUE_OPTIONS.includes(a)) i++;
+    else if (!a.startsWith("-")) words.push(a);
+  }
+  return words;
+}
+
 /** The command argv names (`twins`, `sim`, …) with the files it needs to start, if measured. */
 export function startNeed(argv: readonly string[]): { command: string; need: number } | undefined {
-  const command = argv.find((a) => !a.startsWith("-"));
+  const [command, sub] = commandWords(argv);
   if (command === undefined || argv.includes("--help") || argv.includes("-h")) return undefined;
   const need = START_FILES[command];
   // `broker hash-password`, `broker backup`: small commands of their own.
-  const sub = argv[argv.indexOf(command) + 1];
   if (command === "broker" && (sub === "hash-password" || sub === "backup")) return undefined;
   return need === undefined ? undefined : { command, need };
 }

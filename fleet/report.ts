@@ -229,7 +229,10 @@ export interface Report {
     /** Every thread's lag (`main`, `broker`, `worker-N`); empty on virtual time. */
     readonly threads: Readonly<Record<string, { readonly p99Ms: number; readonly maxMs: number }>>;
     readonly keptUp: boolean;
-    /** Resident memory at the end of the presses; null on virtual time (it would differ between identical runs). */
+    /**
+     * Resident memory at the end of the presses (merged: every shard's together); null on virtual time
+     * (it would differ between identical runs), or when a process could not read it (open-files limit).
+     */
     readonly rssMB: number | null;
     /** The largest resident memory of the broker seen during the run (its own process, or this one). */
     readonly brokerRssMaxMB: number | null;

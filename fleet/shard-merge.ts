@@ -324,11 +324,8 @@ export function mergeShards(
         files.map((f) => [`shard-${f.shard.index}`, { p99Ms: f.sim.lagP99Ms, maxMs: f.sim.lagMaxMs }]),
       ),
       keptUp: keptUp({ p99Ms: lagP99, maxMs: Math.max(...files.map((f) => f.sim.lagMaxMs)) }),
-      // Every shard's process together.
-      rssMB: round(
-        files.reduce((n, f) => n + f.sim.rssMB, 0),
-        1,
-      ),
+      // Every shard's process together; unknown when a shard's could not be read.
+      rssMB: totalRssMB(files),
       brokerRssMaxMB: null,
       settleS: first.fleet.settleS,
       workers: files.reduce((n, f) => n + f.sim.workers, 0),
@@ -388,4 +385,14 @@ function mergeClashes(
       firstAtMs: Math.min(...all.map((c) => c.firstAtMs)),
     },
   };
+}
+
+/** Every shard's resident memory together, MB; null when a shard's was unknown (a smaller sum would pass for it). */
+function totalRssMB(files: readonly ShardFile[]): number | null {
+  let n = 0;
+  for (const f of files) {
+    if (typeof f.sim.rssMB !== "number") return null;
+    n += f.sim.rssMB;
+  }
+  return round(n, 1);
 }

@@ -116,7 +116,12 @@ export interface ShardFile {
   readonly sim: {
     readonly lagP99Ms: number;
     readonly lagMaxMs: number;
-    readonly rssMB: number;
+    /**
+     * Its process's resident memory at the end of its presses; absent when it could not be read (at
+     * the open-files limit). Absent, not null: an older merge adds null as 0 and gives a smaller
+     * total, but adds an absent one as NaN, which its report writes as null (unknown).
+     */
+    readonly rssMB?: number;
     readonly workers: number;
     readonly wallS: number;
   };

@@ -12,6 +12,7 @@
  * merge` joins into one fleet report. */
 import { hostname } from "node:os";
 import { readOpenFiles } from "../node/open-files.js";
+import { processRssMB } from "../node/rss.js";
 import { datedZero, every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import { VERSION } from "../node/version.js";
@@ -71,6 +72,8 @@ export interface ShardRunHooks {
   /** Told each step of its start as it begins (fleet/start-control.ts), and its end: its nodes start. */
   readonly step?: (what: string) => void;
   readonly started?: () => void;
+  /** Its resident memory, bytes (process.memoryUsage.rss); a test's fails as at the open-files limit. */
+  readonly rss?: () => number;
 }
 
 export class ShardRun {
@@ -123,9 +126,8 @@ export class ShardRun {
    * Ends the presses and the settle now; the report says it was cut short. During its start
    * (fleet/shard-start.ts: its watch client's connect, its clock probe, --fresh's clearing, its
    * watch of the fleet, the wait for its ids in use to go offline, its claim, its configs' write),
-   * ends it there, before
-   * its nodes start: `done` rejects with FleetStartStoppedError (`reason` its reason), as a
-   * one-process run's start does. Returns whether a report follows (false once a stop ended the start).
+   * ends it there, before its nodes start: `done` rejects with FleetStartStoppedError (its
+   * reason), as a one-process run's start does; returns whether a report follows (false if it did not).
    */
   stop(reason: unknown = "stop"): boolean {
     this.cut = true;
@@ -258,8 +260,7 @@ export class ShardRun {
         return sched.now() >= ownLimit && sched.now() - seenAt >= REGISTRATION_LIMIT_MS;
       };
       await this.waits.poll(readyToPress, startedAt + SHARD_START_MAX_MS);
-      // Cut short before its presses: none begin (it used to start them, and to report a press start
-      // that the merge read as presses begun 30 s before the other shards').
+      // Cut short before its presses: none begin (the merge read a press start as presses begun early).
       const pressed = !this.cut;
       const pressFrom = sched.now() + (pressed ? 200 : 0);
       if (pressed) {
@@ -274,7 +275,7 @@ export class ShardRun {
         note(line(phase));
         await this.waits.until(pressFrom + opts.durationS * 1000);
       }
-      const rssMB = process.memoryUsage().rss / 2 ** 20;
+      const rssMB = processRssMB(hooks.rss); // unreadable at the open-files limit: absent, not a crash
       if (pressed) pool.broadcast({ type: "stop-presses" });
       // Cut in its presses (a signal, a thread's death): no settle to tell of.
       if (pressed && !this.cut) {
@@ -365,7 +366,7 @@ export class ShardRun {
         sim: {
           lagP99Ms: Math.round(worst.p99Ms * 10) / 10,
           lagMaxMs: Math.round(worst.maxMs * 10) / 10,
-          rssMB: Math.round(rssMB * 10) / 10,
+          ...(rssMB !== undefined ? { rssMB: Math.round(rssMB * 10) / 10 } : {}),
           workers: opts.workers,
           wallS: Math.round((endMs - startedAt) / 100) / 10,
         },
@@ -380,8 +381,7 @@ export class ShardRun {
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {
-      // A start that failed (ids in use, a stop during their wait) left the probe sending every 500 ms:
-      // the process never ended, and logged `client disconnecting` twice a second.
+      // A start that failed (ids in use, a stop in their wait) left the probe sending: the process never ended.
       opened.probe?.stop();
       for (const t of timers) t.cancel();
       lag.stop();

@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliCommand } from "../../node/test/cli-command.js";
 import {
+  commandWords,
   fileLimitError,
+  GLOBAL_VALUE_OPTIONS,
   isFileLimitError,
   namedFileThere,
   START_FILES,
@@ -20,6 +22,7 @@ import {
   startNeed,
   tooFewFiles,
 } from "../file-limit.js";
+import { buildProgram } from "../main.js";
 
 const limits = (soft: string, hard = soft) =>
   "Limit                     Soft Limit           Hard Limit           Units     \n" +
@@ -56,6 +59,20 @@ describe("the limit at start", () => {
     expect(tooFewFiles(["twins"], limits("unlimited"))).toBeUndefined();
     expect(tooFewFiles(["twins"], "")).toBeUndefined();
     expect(startNeed(["--log-format", "json"])).toBeUndefined();
+  });
+
+  it("finds the command past the program's own options and their values, as commander does", () => {
+    // Before, the first word was taken: `json` (no need: no check), `debug`, or `--log-level` as broker's sub.
+    expect(tooFewFiles(["--log-format", "json", "twins", "--data", "d"], limits("100"))).toContain(
+      "twinfleet twins needs at least 136",
+    );
+    expect(startNeed(["--log-level", "debug", "sim"])).toEqual({ command: "sim", need: 352 });
+    expect(startNeed(["--log-level=debug", "broker"])).toEqual({ command: "broker", need: 128 });
+    expect(tooFewFiles(["broker", "--log-level", "debug", "hash-password"], limits("40"))).toBeUndefined();
+    expect(commandWords(["--log-format", "json", "report", "show", "--", "sim"])).toEqual(["report", "show"]);
+    // The list is the program's: every option of `twinfleet` itself that takes a value.
+    const taking = buildProgram().options.filter((o) => o.required || o.optional);
+    expect(taking.map((o) => o.long)).toEqual([...GLOBAL_VALUE_OPTIONS]);
   });
 });
 
