@@ -13,16 +13,11 @@
  */
 import type { Logger } from "pino";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { STORE_STALLED_MS } from "./store-stall.js";
 
 /** How often a wait still under way is told again. */
 export const OPEN_WAIT_RETELL_MS = 30_000;
-
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
-
-/** What a wait on a disk that does not answer costs, as the start tells it. */
-const NOT_ANSWERING =
-  "its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?)";
 
 /** A stop asked for while the broker started on a data directory: it started nothing. */
 export class StoppedWhileStarting extends Error {
@@ -94,7 +89,7 @@ export class StoreOpenWait {
   }
 
   #waitText(ms: number): string {
-    return `waits for its ${this.#where} to answer (${this.#step}), not answering for ${seconds(ms)}: ${NOT_ANSWERING}`;
+    return `waits for its ${this.#where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${DISK_NOT_ANSWERING}`;
   }
 
   #look(): void {
@@ -107,7 +102,7 @@ export class StoreOpenWait {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
     this.logger.warn(
       { waitedMs: Math.round(now - since), step: this.#step },
-      `broker: the ${this.#where} has not answered in ${seconds(now - since)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${NOT_ANSWERING}; the broker ${then} once it does, and no process ends before its write does, SIGKILL included`,
+      `broker: the ${this.#where} has not answered in ${wholeSeconds(now - since)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${DISK_NOT_ANSWERING}; the broker ${then} once it does, and no process ends before its write does, SIGKILL included`,
     );
   }
 
@@ -124,7 +119,7 @@ export class StoreOpenWait {
     const ms = this.scheduler.now() - since;
     this.logger.info(
       { waitedMs: Math.round(ms) },
-      `broker: the ${this.#where} answered after ${seconds(ms)}: ` +
+      `broker: the ${this.#where} answered after ${wholeSeconds(ms)}: ` +
         (this.#stopping === undefined
           ? "the broker starts"
           : `the broker stops without starting (${this.#stopping})`),

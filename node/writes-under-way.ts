@@ -7,6 +7,13 @@
  * from here. Times are those of the clock the caller gives (an injected Scheduler's `now`).
  */
 
+/** What a write that does not end means, as both services' lines say it. */
+export const DISK_NOT_ANSWERING =
+  "its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?)";
+
+/** A wait in whole seconds, as those lines give it: `9 s`. */
+export const wholeSeconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
+
 /** One write under way: what it is, as the caller names it, and when it began. */
 export interface WriteUnderWay<W> {
   readonly what: W;

@@ -16,6 +16,7 @@
  * seconds at most".
  */
 import type { Logger } from "pino";
+import { wholeSeconds } from "../node/writes-under-way.js";
 import { shownPath } from "../protocol/shown.js";
 import type { Twins } from "./api.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
@@ -25,8 +26,6 @@ import { SAVE_STALLED_MS } from "./disk-stall.js";
 export const STOP_WAIT_CHECK_MS = 1_000;
 /** How often a stop still waiting for its save says so again. */
 export const STOP_WAIT_LOG_MS = 30_000;
-
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** What a stop waits for: the saver's write and the convergence history's, once stalled. */
 type Waited = Pick<Twins, "stalledSave" | "stalledHistory">;
@@ -43,13 +42,13 @@ function stalledWrites(
   if (save !== undefined)
     writes.push({
       forMs: save.forMs,
-      text: `its ${save.what === "test write" ? "test write of" : "save to"} ${save.where}, under way ${seconds(save.forMs)}`,
+      text: `its ${save.what === "test write" ? "test write of" : "save to"} ${save.where}, under way ${wholeSeconds(save.forMs)}`,
     });
   const history = t?.stalledHistory;
   if (history !== undefined)
     writes.push({
       forMs: history.forMs,
-      text: `its convergence history's write to ${history.where}, under way ${seconds(history.forMs)}`,
+      text: `its convergence history's write to ${history.where}, under way ${wholeSeconds(history.forMs)}`,
     });
   if (writes.length === 0) return undefined;
   writes.sort((a, b) => b.forMs - a.forMs);
@@ -66,7 +65,7 @@ function stalledWrites(
 
 /** The start's wait, as the lines say it: `its data directory DIR, not answering for 9 s: …`. */
 const openingText = (where: string, forMs: number) =>
-  `its data directory ${where} to answer, not answering for ${seconds(forMs)}: its disk or file system is not ` +
+  `its data directory ${where} to answer, not answering for ${wholeSeconds(forMs)}: its disk or file system is not ` +
   "answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included";
 
 /** What the start tells of its wait for the data directory (twins/store-open-wait.ts). */

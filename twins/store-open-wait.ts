@@ -8,12 +8,11 @@
  * the one saying it stops without starting.
  */
 import type { Logger } from "pino";
+import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { shownPath } from "../protocol/shown.js";
 import { every, type Scheduler } from "./clock.js";
 import { SAVE_STALLED_MS } from "./desire-saver.js";
 import { type OpeningWatch, STOP_WAIT_LOG_MS } from "./stop-wait.js";
-
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /**
  * `opening` (the store of `dir` opening), told while it has run `SAVE_STALLED_MS` or more; and to
@@ -38,7 +37,7 @@ export async function openingTold<T>(
     const then = watch?.stopping === undefined ? "starts" : "stops without starting";
     logger.warn(
       { waitedMs: Math.round(now - since) },
-      `twins: the data directory ${where} has not answered in ${seconds(now - since)}: its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?); the service ${then} once it does, and no process ends before its write does, SIGKILL included`,
+      `twins: the data directory ${where} has not answered in ${wholeSeconds(now - since)}: ${DISK_NOT_ANSWERING}; the service ${then} once it does, and no process ends before its write does, SIGKILL included`,
     );
   });
   try {
@@ -51,7 +50,7 @@ export async function openingTold<T>(
     if (lastTold !== undefined)
       logger.info(
         { waitedMs: Math.round(sched.now() - since) },
-        `twins: the data directory ${where} answered after ${seconds(sched.now() - since)}: ` +
+        `twins: the data directory ${where} answered after ${wholeSeconds(sched.now() - since)}: ` +
           (stopping === undefined
             ? "the service starts"
             : `the service stops without starting (${stopping})`),
