@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { startBroker } from "../../broker/server.js";
 import { client } from "../../broker/test/helpers.js";
-import type { ClaimReport } from "../../fleet/claim-report.js";
 import { mergeShards } from "../../fleet/shard-merge.js";
-import { fleetOfTwo } from "../../fleet/test/ring-of-four.js";
+import { fleetOfTwo, claimLost as lost, claimNone as none } from "../../fleet/test/ring-of-four.js";
 import { main } from "../main.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tf-claim-in-report-"));
@@ -59,21 +58,6 @@ it("keeps a claim cleared mid-run in the report, and report show says so", async
     await broker.close();
   }
 }, 120_000);
-
-const lost: ClaimReport = {
-  topic: "fleet/claim/two",
-  losses: [
-    { atMs: 2_000, why: "cleared", heldAgainAfterMs: 300 },
-    { atMs: 9_000, why: "connection", untilEndMs: 20_000 },
-  ],
-};
-const none: ClaimReport = {
-  topic: "fleet/claim/one",
-  losses: [],
-  held: false,
-  why: "cleared",
-  waitedMs: 10_000,
-};
 
 it("report show of the merged report says which shard lost what", async () => {
   const [s1, s2] = fleetOfTwo();

@@ -2,6 +2,7 @@
  * Two shard reports of one small fleet for the merge's tests: the shard files and the pressed ring
  * that crosses them.
  */
+import type { ClaimReport } from "../claim-report.js";
 import type { ShardFile } from "../shard-report.js";
 import { hist, shardFile, testFleet } from "./shard-fleet.js";
 
@@ -99,3 +100,21 @@ export function fleetCutShort(): [ShardFile, ShardFile] {
     { ...s2, cutShort: true, pressStartMs: 5000 + SKEW, endMs: 30_000 + SKEW },
   ];
 }
+
+/** A shard's claim lost twice: cleared and held again, then its connection lost to the run's end. */
+export const claimLost: ClaimReport = {
+  topic: "fleet/claim/two",
+  losses: [
+    { atMs: 2_000, why: "cleared", heldAgainAfterMs: 300 },
+    { atMs: 9_000, why: "connection", untilEndMs: 20_000 },
+  ],
+};
+
+/** A shard that never held its claim: cleared in the claim step, given up after 10 s. */
+export const claimNone: ClaimReport = {
+  topic: "fleet/claim/one",
+  losses: [],
+  held: false,
+  why: "cleared",
+  waitedMs: 10_000,
+};

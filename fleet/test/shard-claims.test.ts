@@ -4,25 +4,9 @@
  * report's `claim` checked as it is read (`report show` of the merge: cli/test/claim-in-report.test.ts).
  */
 import { expect, it } from "vitest";
-import type { ClaimReport } from "../claim-report.js";
 import { mergeShards } from "../shard-merge.js";
 import { checkShardFile, type ShardFile, ShardFileError } from "../shard-report.js";
-import { fleetOfTwo } from "./ring-of-four.js";
-
-const lost: ClaimReport = {
-  topic: "fleet/claim/two",
-  losses: [
-    { atMs: 2_000, why: "cleared", heldAgainAfterMs: 300 },
-    { atMs: 9_000, why: "connection", untilEndMs: 20_000 },
-  ],
-};
-const none: ClaimReport = {
-  topic: "fleet/claim/one",
-  losses: [],
-  held: false,
-  why: "cleared",
-  waitedMs: 10_000,
-};
+import { fleetOfTwo, claimLost as lost, claimNone as none } from "./ring-of-four.js";
 
 it("names which shard lost its claim and when, on the fleet's clock", () => {
   const [s1, s2] = fleetOfTwo();
