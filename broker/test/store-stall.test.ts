@@ -53,19 +53,26 @@ function retainedPayload(b: RunningBroker, topic: string, payload: Buffer): Prom
   );
 }
 
+/** A broker on a new data directory, its log captured, on a fake clock: the broker closed after the test. */
+async function brokerOnDisk(name: string) {
+  const dataDir = await mkdtemp(join(tmpdir(), name));
+  dirs.push(dataDir);
+  const { logger, lines } = capture();
+  const sched = new FakeScheduler();
+  const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
+  broker = b;
+  return { dataDir, logger, lines, sched, b };
+}
+
 describe("a data directory whose writes stop finishing", () => {
   it("is told once, turns /healthz to 503 until a write finishes, then says how long it lasted", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "store-stall-"));
-    dirs.push(dataDir);
-    const { logger, lines } = capture();
-    const sched = new FakeScheduler();
-    broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
+    const { dataDir, lines, sched, b } = await brokerOnDisk("store-stall-");
     const { thaw } = freezeLevel("put");
-    const published = retained(broker, "tf/report/n-1");
+    const published = retained(b, "tf/report/n-1");
     sched.advance(4_000);
-    expect(broker.figures.storeHealth()).toEqual({ up: true });
+    expect(b.figures.storeHealth()).toEqual({ up: true });
     sched.advance(2_000);
-    const health = broker.figures.storeHealth();
+    const health = b.figures.storeHealth();
     expect(health.up).toBe(false);
     expect(health.up ? "" : health.problem).toBe(
       `data directory ${dataDir} has finished no write for 6 s (1 waiting, the oldest a retained message for tf/report/n-1, for 6.0 s): its disk or file system is not answering`,
@@ -83,7 +90,7 @@ describe("a data directory whose writes stop finishing", () => {
 
     thaw();
     await published;
-    expect(broker.figures.storeHealth()).toEqual({ up: true });
+    expect(b.figures.storeHealth()).toEqual({ up: true });
     expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
       `data directory ${dataDir} finishes writes again after 16.0 s stalled; what waited for them goes out now`,
     ]);
@@ -92,12 +99,7 @@ describe("a data directory whose writes stop finishing", () => {
 
 describe("the broker stopping on a data directory whose writes stop finishing", () => {
   it("says what it waits for, since when, and what SIGKILL would lose, once the oldest write has waited 5 s", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "store-stall-close-"));
-    dirs.push(dataDir);
-    const { logger, lines } = capture();
-    const sched = new FakeScheduler();
-    const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
-    broker = b;
+    const { dataDir, lines, sched, b } = await brokerOnDisk("store-stall-close-");
     const { thaw } = freezeLevel("put");
     // Its delivery is cut by the close (aedes's emitter closes); its write is what the stop waits for.
     const published = retained(b, "tf/report/n-1").catch(() => {});
@@ -144,12 +146,7 @@ describe("the broker stopping on a data directory whose writes stop finishing", 
 
 describe("a retained message queued behind another of its topic when the broker stops on a frozen disk", () => {
   it("is written once the disk answers, before the store closes, and kept for the next start", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "store-stall-chain-"));
-    dirs.push(dataDir);
-    const { logger, lines } = capture();
-    const sched = new FakeScheduler();
-    const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir, scheduler: sched, logger });
-    broker = b;
+    const { dataDir, logger, lines, sched, b } = await brokerOnDisk("store-stall-chain-");
     const { thaw } = freezeLevel("put");
     const payload = (p: string) => Buffer.from(p);
     const first = retainedPayload(b, "tf/report/n-1", payload("R1 1")).catch(() => {});
