@@ -22,14 +22,17 @@ import { BrokerMetrics } from "../broker-metrics.js";
 import { type ConnectionCounts, noConnections } from "../connection-limits.js";
 import type { EventHub } from "../events.js";
 import { WebMetrics } from "../metrics.js";
-
-const ROOT = join(import.meta.dirname, "../..");
-
-interface Served {
-  readonly type: string;
-  readonly labels: ReadonlySet<string>;
-}
-type Catalogue = ReadonlyMap<string, Served>;
+import {
+  alertRules,
+  type Catalogue,
+  dashboard,
+  exprsOf,
+  lookup,
+  merged,
+  problems,
+  ROOT,
+  type Served,
+} from "./metric-names.js";
 
 /** Every metric a registry serves, with its type and label names (the target's job and instance added). */
 async function catalogue(registry: Registry): Promise<Catalogue> {
@@ -40,41 +43,6 @@ async function catalogue(registry: Registry): Promise<Catalogue> {
     for (const v of m.values) for (const l of Object.keys(v.labels)) labels.add(l);
     out.set(m.name, { type: String(m.type), labels });
   }
-  return out;
-}
-
-/** The series a name stands for: itself, or a histogram's `_bucket` (with `le`), `_sum` or `_count`. */
-function lookup(cat: Catalogue, name: string): Served | undefined {
-  const own = cat.get(name);
-  if (own) return own;
-  const m = /^(.*)_(bucket|sum|count)$/.exec(name);
-  const h = m ? cat.get(m[1]!) : undefined;
-  if (!m || h?.type !== "histogram") return undefined;
-  return { type: "counter", labels: new Set([...h.labels, ...(m[2] === "bucket" ? ["le"] : [])]) };
-}
-
-/** What is wrong with one query against the metrics served (empty: nothing). */
-function problems(expr: string, cat: Catalogue): string[] {
-  const out: string[] = [];
-  const used = [...expr.matchAll(/\b(twinfleet_\w+)(\{[^}]*\})?/g)];
-  const labelsOf = new Set<string>();
-  for (const [, name, matchers] of used) {
-    const s = lookup(cat, name!);
-    if (!s) {
-      out.push(`${name} is not served`);
-      continue;
-    }
-    for (const l of s.labels) labelsOf.add(l);
-    for (const [, label] of (matchers ?? "").matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g))
-      if (!s.labels.has(label!)) out.push(`${name} has no label ${label}`);
-  }
-  for (const [, fn, name] of expr.matchAll(/\b(rate|irate|increase)\(\s*(twinfleet_\w+)/g)) {
-    const s = lookup(cat, name!);
-    if (s && s.type !== "counter") out.push(`${fn}() over ${name}, a ${s.type}`);
-  }
-  for (const [, list] of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g))
-    for (const l of list!.split(",").map((x) => x.trim()))
-      if (l && !labelsOf.has(l)) out.push(`by/without (${l}): no metric of the query has it`);
   return out;
 }
 
@@ -146,31 +114,10 @@ afterAll(async () => {
 });
 
 /** Everything any of the three serves (a name served by two has one type in both). */
-function all(): Catalogue {
-  const out = new Map<string, Served>();
-  for (const cat of [brokerCat, twinsCat, runCat])
-    for (const [name, s] of cat) {
-      const had = out.get(name);
-      out.set(name, { type: s.type, labels: new Set([...(had?.labels ?? []), ...s.labels]) });
-    }
-  return out;
-}
+const all = (): Catalogue => merged(brokerCat, twinsCat, runCat);
 
 /** The expressions of docs/prometheus-alerts.yml's alerts, in order. */
-function alertExprs(): string[] {
-  const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
-  return [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map((m) => m[1]!);
-}
-
-interface Panel {
-  readonly title: string;
-  readonly description?: string;
-  readonly targets: readonly { readonly expr: string }[];
-}
-
-function dashboard(): { panels: Panel[]; templating: { list: { name: string; query?: unknown }[] } } {
-  return JSON.parse(readFileSync(join(ROOT, "docs/grafana-twinfleet.json"), "utf8"));
-}
+const alertExprs = (): string[] => alertRules().map((r) => r.expr);
 
 describe("the metrics the alerts and the dashboard read", () => {
   it("a live fleet's twins service serves none of a run's own figures as a 0 it did not count", () => {
@@ -247,7 +194,7 @@ describe("the metrics the alerts and the dashboard read", () => {
   it("every dashboard query reads metrics served, as their types and labels", () => {
     const d = dashboard();
     const cat = all();
-    const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    const exprs = d.panels.flatMap(exprsOf);
     expect(exprs.length).toBeGreaterThan(15);
     for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
     // The job picker offers the jobs of every exporter.
@@ -268,16 +215,16 @@ describe("the metrics the alerts and the dashboard read", () => {
   it("every dashboard panel but a run's own figures has data on a site of a standalone broker and a twins service", () => {
     const site = new Map([...brokerCat, ...twinsCat]);
     for (const p of dashboard().panels) {
-      if (/^A run's figures?\b/.test(p.description ?? "")) continue;
+      if (p.type === "row" || /^A run's figures?\b/.test(p.description ?? "")) continue;
       // A query has data when one side of an `or` reads only metrics the site serves.
-      const served = p.targets.some((t) =>
-        t.expr
+      const served = exprsOf(p).some((expr) =>
+        expr
           .split(/\)\s+or\s+|\s+or\s+/)
           .some((side) =>
             [...side.matchAll(/\btwinfleet_\w+/g)].every((m) => lookup(site, m[0]) !== undefined),
           ),
       );
-      expect(served, `panel "${p.title}" reads ${p.targets.map((t) => t.expr).join(" | ")}`).toBe(true);
+      expect(served, `panel "${p.title}" reads ${exprsOf(p).join(" | ")}`).toBe(true);
     }
   });
 });
