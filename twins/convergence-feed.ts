@@ -109,6 +109,7 @@ export class ConvergenceFeed {
       () => this.tier.closedMinutes(),
       deps.minutesKept,
       () => this.spans.all(),
+      deps.stalls,
     );
   }
 
