@@ -20,6 +20,7 @@ const MOCKING = [
   "node/test/scheduler-origin.test.ts",
   "node/test/whole-file.test.ts",
   "twins/test/history-stall.test.ts",
+  "twins/test/own-stall-writes.test.ts",
   "twins/test/store-access.test.ts",
   "twins/test/store-disk.test.ts",
   "twins/test/store-sync.test.ts",

@@ -78,9 +78,13 @@ export class StallWatch {
     this.lastRan = now;
   }
 
-  /** Calls `fn` with each stall as it is found. */
-  onStall(fn: (s: Stall) => void): void {
+  /** Calls `fn` with each stall as it is found, until the function returned is called. */
+  onStall(fn: (s: Stall) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** The stalls so far, oldest first. */
@@ -172,6 +176,17 @@ export function coveredWithin(stretches: readonly Stretch[], fromMs: number, toM
     reached = b;
   }
   return ms;
+}
+
+/**
+ * How long the process ran on `sched` from `sinceMs` until now (ms), the stalls `watch` finds not
+ * counted: for a judge of how long something has waited (a write its disk has not answered), which
+ * a process that did not run could not have seen answered. Without a watch (virtual time), the time
+ * since `sinceMs`.
+ */
+export function ranSince(sched: Scheduler, watch: StallWatch | undefined, sinceMs: number): number {
+  const now = sched.now();
+  return now - sinceMs - coveredWithin(watch?.list() ?? [], sinceMs, now);
 }
 
 /**

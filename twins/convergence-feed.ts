@@ -22,6 +22,7 @@ import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { HistoryKeeper, type HistoryUnwritten } from "./history-keeper.js";
 import type { KeptHistory } from "./history-restore.js";
 import { MINUTES_KEPT, type MinutePoint, MinuteTier } from "./minute-tier.js";
+import { tellOwnStalls } from "./own-stall-log.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
 
@@ -68,6 +69,8 @@ export interface ConvergenceFeedDeps {
   readonly minutesKept?: number;
   /** The process's stall watch: where a stall that held the minutes' timer began (twins/minute-tier.ts). */
   readonly stalls?: StallWatch | undefined;
+  /** Where the service's own stalls are said (twins/own-stall-log.ts); unsaid without one. */
+  readonly logger?: Logger | undefined;
   /** The history kept in the data directory (twins/history-keeper.ts): restored, and each point appended. */
   readonly kept?: { readonly history: KeptHistory; readonly logger: Logger };
 }
@@ -84,8 +87,10 @@ export class ConvergenceFeed {
   private readonly keeper: HistoryKeeper | undefined;
   private readonly tier: MinuteTier;
   private readonly spans: AwaySpans;
+  private readonly stallsUntold: (() => void) | undefined;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
+    this.stallsUntold = deps.stalls && deps.logger && tellOwnStalls(deps.stalls, deps.logger);
     this.series = new BoundedSeries(deps.capacity);
     const kept = deps.kept;
     for (const p of kept?.history.points ?? []) this.series.push(p);
@@ -109,6 +114,7 @@ export class ConvergenceFeed {
       () => this.tier.closedMinutes(),
       deps.minutesKept,
       () => this.spans.all(),
+      deps.stalls,
     );
   }
 
@@ -155,6 +161,7 @@ export class ConvergenceFeed {
     this.timer = undefined;
     this.tier.stop();
     this.keeper?.stop();
+    this.stallsUntold?.();
   }
 
   /** Resolves once the kept history's write under way, if any, is over. */
@@ -293,6 +300,7 @@ export function fleetFeed(
     emit: (report) => owner.emit("convergence", report),
     presence: (id) => registry.presenceOf(id),
     stalls: opts.stalls,
+    logger: opts.logger,
     ...(kept !== undefined && opts.logger !== undefined
       ? { kept: { history: kept, logger: opts.logger } }
       : {}),

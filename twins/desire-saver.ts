@@ -25,6 +25,7 @@ import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { CLOCK_STEP_MS } from "../node/scheduler.js";
+import type { StallWatch } from "../node/stall-watch.js";
 import { shownPath } from "../protocol/shown.js";
 import type { Twins } from "./api.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
@@ -45,6 +46,8 @@ export interface SaveSpacing {
   readonly scheduler: Scheduler;
   /** The least time between the starts of two saves, asked before each (0: none). */
   readonly gapMs: () => number;
+  /** The service's own stalls (node/stall-watch.ts): no write waits on its disk while it does not run. */
+  readonly stalls?: StallWatch | undefined;
 }
 
 /** How long after a failed save the next attempt starts. */
@@ -139,13 +142,18 @@ export class DesireSaver {
     );
     const sched = spacing?.scheduler;
     const dir = store.where === undefined ? undefined : shownPath(dirname(store.where));
-    this.stall = new DiskStall(sched, logger, {
-      save: { stalled: `a save of the desired state${to}`, ended: `the save${to}` },
-      "test write": {
-        stalled: `a test write of the data directory${dir === undefined ? "" : ` ${dir}`}`,
-        ended: `the test write${dir === undefined ? "" : ` of ${dir}`}`,
+    this.stall = new DiskStall(
+      sched,
+      logger,
+      {
+        save: { stalled: `a save of the desired state${to}`, ended: `the save${to}` },
+        "test write": {
+          stalled: `a test write of the data directory${dir === undefined ? "" : ` ${dir}`}`,
+          ended: `the test write${dir === undefined ? "" : ` of ${dir}`}`,
+        },
       },
-    });
+      spacing?.stalls,
+    );
     if (sched)
       this.stepWatch = every(sched, STEP_CHECK_MS, () => {
         const moved = Math.abs(sched.wallNow() - sched.now() - (this.savedOffset ?? Number.NaN));

@@ -9,9 +9,14 @@
  * whole snapshot's slices walked and serialised, the event loop turning between two: `pace`), it is
  * not, and each operation is timed from its own start. Timed from its first, a healthy disk's
  * 100,000-node snapshot was told stalled on a loaded host (its slices took over 5 s of the event
- * loop's time, each write a few milliseconds), as 200,000 nodes' would be on any.
+ * loop's time, each write a few milliseconds), as 200,000 nodes' would be on any. Nor is the time
+ * the service itself did not run (stopped, its VM paused, its event loop held: node/stall-watch.ts):
+ * its disk may have answered meanwhile, and the answer is read only after the timers that came due.
+ * Counted, a `kill -STOP` of 6 s during a save was told as a disk stall (ERROR, `/healthz` 503) the
+ * moment the service ran again, the save ending 0.3 s later.
  */
 import type { Logger } from "pino";
+import { ranSince, type StallWatch } from "../node/stall-watch.js";
 import { WritesUnderWay, type WriteUnderWay } from "../node/writes-under-way.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { DiskPace } from "./store-journal.js";
@@ -51,6 +56,8 @@ export class DiskStall {
     private readonly sched: Scheduler | undefined,
     private readonly logger: Logger,
     private readonly places: StallPlaces,
+    /** What tells the service's own stalls, not counted as waiting (none on virtual time). */
+    private readonly stalls?: StallWatch | undefined,
   ) {
     this.underWay = sched === undefined ? undefined : new WritesUnderWay(() => sched.now());
   }
@@ -119,8 +126,13 @@ export class DiskStall {
 
   /** The oldest write under way, once it has run `SAVE_STALLED_MS`; else undefined. */
   get stalled(): UnderWay | undefined {
-    const waited = this.underWay?.oldestWaitMs();
-    return waited !== undefined && waited >= SAVE_STALLED_MS ? this.underWay?.oldest() : undefined;
+    const oldest = this.underWay?.oldest();
+    return oldest !== undefined && this.waited(oldest) >= SAVE_STALLED_MS ? oldest : undefined;
+  }
+
+  /** How long `w` has waited on its disk while the service ran (its own stalls not counted). */
+  private waited(w: UnderWay): number {
+    return this.sched === undefined ? 0 : ranSince(this.sched, this.stalls, w.since);
   }
 
   /** Whether a save or a test write is under way. */
@@ -140,8 +152,18 @@ export class DiskStall {
     const oldest = this.underWay?.oldest();
     this.cancel();
     if (sched === undefined || oldest === undefined || this.told) return;
-    this.timer = sched.at(oldest.since + SAVE_STALLED_MS, () => {
+    this.look(sched, oldest, oldest.since + SAVE_STALLED_MS);
+  }
+
+  /** At `atMs`, tells `oldest` stalled once it has waited `SAVE_STALLED_MS` while the service ran. */
+  private look(sched: Scheduler, oldest: UnderWay, atMs: number): void {
+    this.timer = sched.at(atMs, () => {
       this.timer = undefined;
+      const waited = this.waited(oldest);
+      if (waited < SAVE_STALLED_MS) {
+        this.look(sched, oldest, sched.now() + SAVE_STALLED_MS - waited);
+        return;
+      }
       this.told = true;
       this.logger.error(
         `twins: ${this.places[oldest.what].stalled} has not finished in ${SAVE_STALLED_MS / 1000} s: ` +

@@ -12,6 +12,7 @@
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
+import { afterRunning, ranSince, type StallWatch } from "../node/stall-watch.js";
 import type { AwaySpan } from "./broker-spans.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
 import { SAVE_STALLED_MS } from "./disk-stall.js";
@@ -42,6 +43,7 @@ export interface HistoryUnwritten {
 /**
  * A write of the history not ended after this long counts as a failed one (a frozen disk: `fsfreeze`,
  * a hung disk or network volume, where nothing fails), until it ends: the saver's (disk-stall.ts).
+ * Only the time the service ran counts (its own stalls, node/stall-watch.ts, do not), as the saver's.
  */
 export const HISTORY_STALLED_MS = SAVE_STALLED_MS;
 
@@ -79,6 +81,8 @@ export class HistoryKeeper {
     private readonly minutes: () => readonly MinutePoint[] = () => [],
     private readonly minutesKept: number = MINUTES_KEPT,
     private readonly away: () => readonly AwaySpan[] = () => [],
+    /** The service's own stalls: a write does not wait on its disk while the service does not run. */
+    private readonly stalls?: StallWatch | undefined,
   ) {
     this.failures = new FailureLog(
       logger,
@@ -135,7 +139,7 @@ export class HistoryKeeper {
    */
   get stalled(): { readonly since: number; readonly file: string } | undefined {
     const since = this.began;
-    return since !== undefined && this.scheduler.now() - since >= HISTORY_STALLED_MS
+    return since !== undefined && ranSince(this.scheduler, this.stalls, since) >= HISTORY_STALLED_MS
       ? { since, file: this.kept.file }
       : undefined;
   }
@@ -227,12 +231,17 @@ export class HistoryKeeper {
     this.began = now;
     // One that hangs counts as failing once stalled, until it ends: the end says which way. Failing
     // since it began: `/healthz` counted its `for N s` from the stall's judging, 5 s late.
-    const stall = this.scheduler.at(now + HISTORY_STALLED_MS, () => {
-      this.lastError = new Error(
-        `a write begun ${HISTORY_STALLED_MS / 1000} s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)`,
-      );
-      this.failures.failed(this.lastError, {}, now);
-    });
+    const stall = afterRunning(
+      this.scheduler,
+      HISTORY_STALLED_MS,
+      () => {
+        this.lastError = new Error(
+          `a write begun ${HISTORY_STALLED_MS / 1000} s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)`,
+        );
+        this.failures.failed(this.lastError, {}, now);
+      },
+      this.stalls,
+    );
     this.writing = (async () => {
       try {
         if (whole) {

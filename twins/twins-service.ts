@@ -98,6 +98,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this, opts.history);
     this.saver = new DesireSaver(opts.store, datedState(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
+      stalls: opts.stalls,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
