@@ -193,3 +193,14 @@ it("a service under `ulimit -n 100` exits 1 saying the limit, not a missing pack
   );
   expect(r.stderr).not.toContain("Cannot find");
 });
+
+it("a subcommand under its need is named as itself: `twinfleet broker hash-password`, not `twinfleet broker`", () => {
+  const r = spawnSync("bash", ["-c", `ulimit -n 96 && exec ${cliCommand()} broker hash-password`], {
+    encoding: "utf8",
+    timeout: 60_000,
+    input: "pw\n",
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^twinfleet broker hash-password: the open-files limit is too low: /);
+  expect(r.stderr).toContain("needs at least 128 to start");
+});
