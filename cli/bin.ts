@@ -16,11 +16,12 @@ holdStops(stopsHeld(process.argv.slice(2)));
 // Before the rest loads too, and after the holds (an import() here, as a static one would load
 // before them): loading the rest takes more open files than a low `ulimit -n` allows, and its
 // failure then named a package as missing (cli/file-limit.ts, which imports node's own alone).
-const { commandWords, fileLimitError, isFileLimitError, readLimits, tooFewFiles } = await import(
+const { commandWords, fileLimitError, isFileLimitError, readLimits, startNeed, tooFewFiles } = await import(
   "./file-limit.js"
 );
 const argv = process.argv.slice(2);
-const firstWord = commandWords(argv)[0];
+// The (sub)command whose need is checked (`broker hash-password`), else the first word.
+const firstWord = startNeed(argv)?.command ?? commandWords(argv)[0];
 const name = `twinfleet${firstWord === undefined ? "" : ` ${firstWord}`}`;
 // Read now (cli/file-limit.ts keeps it): at the limit, reading it again needs a file.
 const short = tooFewFiles(argv, readLimits());

@@ -13,6 +13,15 @@
  * node/wall-origin.ts). A latency from a press on shard i to an apply on shard j is out by at most
  * bound(i) + bound(j), so the two largest bounds added bound every latency across shards: the
  * largest alone does not, once two shards other than shard 1 are both off, in opposite directions.
+ *
+ * A bound that is a large part of the latencies it affects is flagged, not only printed: a shard's
+ * clock bound as it starts (wideClockLine), the fleet's bound against the p50 across shards in the
+ * merged report (wideCrossShardBound). Ordinary bounds are far below both thresholds: a clock is its
+ * host's date to within 0.001-0.002 ms here (0.023 ms at most with 25 processes starting beside busy
+ * loops, docs/shards.md), and two shards on one host through a broker there were within 0.868 ms of
+ * each other against a p50 across shards of 29.5 ms (3 %; 12 % of the 7.3 ms p50 of a one-process
+ * run). A wide one comes of a process held off its core through the reads that date its clock (other
+ * work loading the host) or of its probes' every trip through the broker held up.
  */
 import type { ShardFile } from "./shard-report.js";
 
@@ -34,6 +43,27 @@ export interface ShardOffset {
 }
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
+
+/** A latency across shards out by this part of their p50 or more is flagged as uncertain. */
+export const WIDE_BOUND_OF_P50 = 0.25;
+
+/**
+ * A shard's clock this far from its host's date or further is told as it starts: above every ordinary
+ * bound by 40 times, and below a quarter of the smallest sync p50 measured here (7.3 ms).
+ */
+export const WIDE_CLOCK_MS = 1;
+
+/** Whether the most a latency across shards can be out by is a large part of their p50. */
+export function wideCrossShardBound(errorMaxMs: number | null | undefined, p50Ms: number | null): boolean {
+  if (errorMaxMs == null || p50Ms === null || p50Ms <= 0) return false;
+  return errorMaxMs >= p50Ms * WIDE_BOUND_OF_P50;
+}
+
+/** The warning for a shard whose clock is its host's date only to within `boundMs`, if that is wide. */
+export function wideClockLine(boundMs: number): string | undefined {
+  if (boundMs < WIDE_CLOCK_MS) return undefined;
+  return `this shard's clock is its host's date only to within ± ${boundMs.toFixed(1)} ms (the process was held off its core as it read the clocks: other work loading the host, or the host's clock stepped then): where its clock probes and shard 1's do not cross, every latency across shards to or from it is out by as much, and the merge flags it where that is a quarter of their p50 or more (docs/shards.md, "Clock offsets")`;
+}
 
 /** One offset per file, in shard order; `files` must hold shard 1. */
 export function shardOffsets(files: readonly ShardFile[]): ShardOffset[] {

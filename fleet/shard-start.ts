@@ -27,6 +27,7 @@ import {
 } from "./ids-in-use.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { connectionErrorLine } from "./shard-connection-error.js";
+import { wideClockLine } from "./shard-offsets.js";
 import type { ShardSpec } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
 import { clearRetained, writeConfigs } from "./shard-retained.js";
@@ -66,6 +67,9 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   const { opts, spec, sched, prefix, mine, note, stalls, timers, signal } = c;
   const url = opts.broker as string;
   const step = (what: string) => c.step?.(what);
+  // A clock dated only roughly: every latency across shards that rests on it carries that much.
+  const wide = wideClockLine(c.zero.boundMs);
+  if (wide !== undefined) note(wide);
   step("connecting the shard's watch client to the broker");
   const connecting = stoppedWhile(signal, "connecting the shard's watch client");
   const client = await connectWatchClient(url, opts.login, signal).catch(connecting);

@@ -25,6 +25,7 @@ import {
 import runShardHere from "../sim/worker.js";
 import type { BrokerHost } from "./broker-host.js";
 import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
+import { threadCause } from "./thread-death.js";
 
 /** Where a shard's reports go: its events, its event-loop lag, its errors (details are asked for). */
 export interface ShardReportSinks {
@@ -44,7 +45,7 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
       case "lag":
         return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms, r.heap);
       case "error":
-        return to.error(`worker ${r.shard}: ${r.message}`);
+        return to.error(r.shard === undefined ? r.message : `worker ${r.shard}: ${r.message}`);
       case "detail":
         return;
       default:
@@ -65,8 +66,36 @@ export function workerModule(): { filename: string; execArgv: string[] } {
   return { filename: worker.url.href, execArgv: [...worker.execArgv, "--no-experimental-require-module"] };
 }
 
+/** What the shards' tasks run on: piscina's pool of threads (a test gives one of its own). */
+export interface ThreadPool {
+  /** Runs a shard's task on a thread, or queues it until one is free; `signal` takes it off the queue. */
+  run(task: ShardTask, options: { transferList: MessagePort[]; signal: AbortSignal }): Promise<unknown>;
+  /** A thread that failed as it started with no task yet; the pool starts no more. */
+  on(event: "error", listener: (e: Error) => void): unknown;
+  /** Tasks waiting for a thread. */
+  readonly queueSize: number;
+  destroy(): Promise<void>;
+}
+
+/** A pool of `threads` threads running `worker` (the sim's worker module unless told). */
+export function piscinaOf(
+  worker: { filename: string; execArgv: string[] } = workerModule(),
+): (threads: number) => ThreadPool {
+  return (threads) =>
+    new Piscina({
+      filename: worker.filename,
+      execArgv: worker.execArgv,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      // A shard runs for the whole fleet run; never time it out.
+      maxQueue: "auto",
+    });
+}
+
 export class ShardPool implements ShardHost {
-  private readonly pool: Piscina | undefined;
+  private readonly pool: ThreadPool | undefined;
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<NodeId, number>();
   private readonly results: Promise<ShardResult>[] = [];
@@ -93,20 +122,10 @@ export class ShardPool implements ShardHost {
     private readonly onReport: (r: ShardReport) => void,
     private readonly link?: (shard: number) => MessagePort,
     private readonly onDied?: (shard: number, e: Error, nodes: number) => void,
-    worker: { filename: string; execArgv: string[] } = workerModule(),
+    threadPool: (threads: number) => ThreadPool = piscinaOf(),
   ) {
     if (threads === 0) return;
-    const { filename, execArgv } = worker;
-    this.pool = new Piscina({
-      filename,
-      execArgv,
-      minThreads: threads,
-      maxThreads: threads,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
-      // A shard runs for the whole fleet run; never time it out.
-      maxQueue: "auto",
-    });
+    this.pool = threadPool(threads);
     // A thread that fails as it starts before it has a task (under a low `ulimit -n`, EMFILE: the
     // one piscina starts in place of a shard's thread that died of it) is told on the pool, which
     // then starts no other: unheard, the process crashed on an unhandled 'error' with a stack trace,
@@ -126,9 +145,13 @@ export class ShardPool implements ShardHost {
     const shards = this.ports.length;
     for (let s = shards - queued; s < shards; s++) this.aborts[s]?.abort(e);
     // None waited for it: a replacement for a shard's thread whose death is already told, or a
-    // thread beyond the shards. Nothing is lost; it is told unless a death already ends the run.
+    // thread beyond the shards. Nothing is lost; it is told unless a death already ends the run,
+    // as no shard's: it was said as `worker N`, N one past the last shard's thread (worker-0 on).
     if (queued === 0 && !this.anyDied)
-      this.onReport({ type: "error", shard: shards, message: `a thread could not start: ${e.message}` });
+      this.onReport({
+        type: "error",
+        message: `a spare worker thread (none of the ${shards} shards' own) could not start: ${threadCause(e).reason}`,
+      });
   }
 
   /**

@@ -122,7 +122,8 @@ export type ShardReport =
       readonly heap?: HeapReading;
     }
   | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
-  | { readonly type: "error"; readonly shard: number; readonly message: string };
+  /** No shard: the pool's own (a spare thread that could not start, fleet/shards.ts). */
+  | { readonly type: "error"; readonly shard?: number; readonly message: string };
 
 /**
  * A shard's last word on its port, after its last events: its result comes back by another way and

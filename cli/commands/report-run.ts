@@ -5,6 +5,7 @@
 import { statSync } from "node:fs";
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
+import { wideCrossShardBound } from "../../fleet/shard-offsets.js";
 import { isStdout } from "../../node/whole-file.js";
 import { shownPath } from "../../protocol/shown.js";
 import { UsageError } from "../errors.js";
@@ -96,6 +97,11 @@ export function mergedSummary(r: MergedReport): string {
   const ms = (v: number | null) => (v === null ? "unknown" : `${v.toFixed(1)} ms`);
   const cross = s.crossShardSync;
   const head = `       shards         ${s.count}, ${s.crossShardPairs} pairs across shards: sync p50 ${ms(cross.p50Ms)}  p99 ${ms(cross.p99Ms)}  max ${ms(cross.maxMs)}; clocks on shard 1's, offsets within ${ms(s.offsetUncertaintyMaxMs)}${s.crossShardErrorMaxMs === undefined ? "" : `, so a latency across shards is out by ${s.crossShardErrorMaxMs === null ? "an unknown amount (a shard's clock is uncorrected)" : `at most ${fine(s.crossShardErrorMaxMs)}`}`}`;
+  const err = s.crossShardErrorMaxMs;
+  const wide =
+    err != null && wideCrossShardBound(err, cross.p50Ms)
+      ? `\n       UNCERTAIN      the latencies across shards carry ± ${fine(err)}, ${Math.round((err / (cross.p50Ms as number)) * 100)} % of their p50: a shard's clock is known to its host's, or to shard 1's, only that closely (a host loaded or its clock stepped, probes held up on their way through the broker); read each figure across shards to within that`
+      : "";
   const lines = s.lines.map(
     (l) =>
       `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)}${l.originUncertaintyMs == null ? "" : `; its host's date ± ${fine(l.originUncertaintyMs)}`})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
@@ -104,7 +110,7 @@ export function mergedSummary(r: MergedReport): string {
     (k) =>
       `       shard ${String(k).padEnd(8)} NO REPORT (--partial): its nodes, their presses and the deliveries to them are left out`,
   );
-  return `${summary(r).replace(/\n$/, "")}\n${head}\n${[...lines, ...missing].join("\n")}\n`;
+  return `${summary(r).replace(/\n$/, "")}\n${head}${wide}\n${[...lines, ...missing].join("\n")}\n`;
 }
 
 /** `a` and `b` name one existing file (a link, another spelling of its path). */

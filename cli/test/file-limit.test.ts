@@ -50,11 +50,42 @@ describe("the limit at start", () => {
     expect(tooFewFiles(["monitor", "--broker", "mqtt://h"], limits("40"))).toContain("may open 40 files");
   });
 
+  it("stops every other command under its own need: a subcommand's is its own", () => {
+    // Each said `ulimit -n` with no figure, having run short while loading (docs/cli.md's table).
+    expect(tooFewFiles(["broker", "hash-password"], limits("120"))).toBe(
+      "the open-files limit is too low: this process may open 120 files (ulimit -n) and twinfleet broker hash-password needs at least 128 to start: raise it before starting (as root `ulimit -n 128`, LimitNOFILE=128 in a systemd unit, --ulimit nofile=128 for a container)",
+    );
+    expect(tooFewFiles(["broker", "backup", "--http", "9100", "--out", "o"], limits("112"))).toContain(
+      "twinfleet broker backup needs at least 120",
+    );
+    for (const words of [["nodes"], ["set", "n-1", "on"], ["pair"], ["unpair"], ["forget", "n-1"]])
+      expect(tooFewFiles(words, limits("96"))).toContain(`twinfleet ${words[0]} needs at least 104`);
+    expect(tooFewFiles(["report", "show", "r.json"], limits("96"))).toContain(
+      "twinfleet report show needs at least 104",
+    );
+    expect(tooFewFiles(["report", "merge", "s1.json", "s2.json"], limits("96"))).toContain(
+      "twinfleet report merge needs at least 104",
+    );
+    expect(tooFewFiles(["sweep", "--quick"], limits("192"))).toContain(
+      `twinfleet sweep needs at least ${START_FILES.sweep}`,
+    );
+    // `broker` with no subcommand is the service: its options' values name none.
+    expect(startNeed(["broker", "--data", "b", "--port", "1883"])).toEqual({ command: "broker", need: 128 });
+  });
+
+  it("has a need measured for every command and subcommand of `twinfleet --help`", () => {
+    const names = buildProgram().commands.flatMap((c) =>
+      c.commands.length === 0 ? [c.name()] : c.commands.map((sub) => `${c.name()} ${sub.name()}`),
+    );
+    expect(names.filter((n) => !n.endsWith("help") && START_FILES[n] === undefined)).toEqual([]);
+    expect(names.length).toBeGreaterThan(10);
+  });
+
   it("lets a command start at its need, one not measured, help, or an unknown limit", () => {
     for (const [command, need] of Object.entries(START_FILES))
-      expect(tooFewFiles([command], limits(String(need)))).toBeUndefined();
-    expect(tooFewFiles(["report", "show", "r.json"], limits("40"))).toBeUndefined();
-    expect(tooFewFiles(["broker", "hash-password"], limits("40"))).toBeUndefined();
+      expect(tooFewFiles(command.split(" "), limits(String(need)))).toBeUndefined();
+    expect(tooFewFiles(["report"], limits("40"))).toBeUndefined();
+    expect(tooFewFiles(["help", "twins"], limits("40"))).toBeUndefined();
     expect(tooFewFiles(["twins", "--help"], limits("40"))).toBeUndefined();
     expect(tooFewFiles(["twins"], limits("unlimited"))).toBeUndefined();
     expect(tooFewFiles(["twins"], "")).toBeUndefined();
@@ -68,7 +99,9 @@ describe("the limit at start", () => {
     );
     expect(startNeed(["--log-level", "debug", "sim"])).toEqual({ command: "sim", need: 352 });
     expect(startNeed(["--log-level=debug", "broker"])).toEqual({ command: "broker", need: 128 });
-    expect(tooFewFiles(["broker", "--log-level", "debug", "hash-password"], limits("40"))).toBeUndefined();
+    expect(tooFewFiles(["broker", "--log-level", "debug", "hash-password"], limits("40"))).toContain(
+      "twinfleet broker hash-password needs at least 128",
+    );
     expect(commandWords(["--log-format", "json", "report", "show", "--", "sim"])).toEqual(["report", "show"]);
     // The list is the program's: every option of `twinfleet` itself that takes a value.
     const taking = buildProgram().options.filter((o) => o.required || o.optional);
@@ -142,7 +175,7 @@ describe("running out while loading or starting", () => {
     expect(fileLimitError(["twins"], "twinfleet twins", limits("140"))).toBe(
       "the open-files limit is too low: it ran out of open files (EMFILE) while starting; this process may open 140 (ulimit -n) and twinfleet twins needs at least 136 to start, more on this host: raise it before starting (as root `ulimit -n 280`, LimitNOFILE=280 in a systemd unit, --ulimit nofile=280 for a container)",
     );
-    expect(fileLimitError(["report", "show", "r.json"], "twinfleet report show", "")).toBe(
+    expect(fileLimitError(["report"], "twinfleet report", "")).toBe(
       "the open-files limit is too low: it ran out of open files (EMFILE) while starting; this process may open its limit (ulimit -n): raise it before starting (as root `ulimit -n`, LimitNOFILE= in a systemd unit, --ulimit nofile= for a container)",
     );
   });
@@ -159,4 +192,15 @@ it("a service under `ulimit -n 100` exits 1 saying the limit, not a missing pack
     "twinfleet twins: the open-files limit is too low: this process may open 100 files (ulimit -n) and twinfleet twins needs at least 136 to start",
   );
   expect(r.stderr).not.toContain("Cannot find");
+});
+
+it("a subcommand under its need is named as itself: `twinfleet broker hash-password`, not `twinfleet broker`", () => {
+  const r = spawnSync("bash", ["-c", `ulimit -n 96 && exec ${cliCommand()} broker hash-password`], {
+    encoding: "utf8",
+    timeout: 60_000,
+    input: "pw\n",
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^twinfleet broker hash-password: the open-files limit is too low: /);
+  expect(r.stderr).toContain("needs at least 128 to start");
 });

@@ -111,6 +111,28 @@ describe("the bound on a latency across shards", () => {
     expect(mergedSummary(apart)).toContain("so a latency across shards is out by an unknown amount");
   });
 
+  it("is flagged when it is a quarter of the p50 across shards or more, not at an ordinary bound", () => {
+    // Every probe's quickest trip through the broker held up `ms` more (a loaded host): wider offsets.
+    const held = (ms: number) =>
+      fleetOfTwo().map((f) => {
+        const other = String(3 - f.shard.index);
+        const trip = f.probes.received[other] as { count: number; minDeltaMs: number };
+        const received = { ...f.probes.received, [other]: { ...trip, minDeltaMs: trip.minDeltaMs + ms } };
+        return { ...f, probes: { ...f.probes, received } };
+      });
+    const wide = mergeShards(["a.json", "b.json"], held(10));
+    expect(wide.shards.crossShardErrorMaxMs).toBe(12);
+    expect(wide.shards.crossShardSync.p50Ms).toBeCloseTo(40, 1);
+    expect(mergedSummary(wide)).toContain(
+      "\n       UNCERTAIN      the latencies across shards carry ± 12.0 ms, 30 % of their p50: ",
+    );
+    // 9.9 ms is under a quarter of 40 ms: printed as ever, not flagged; nor the 2 ms of quick probes.
+    const fair = mergeShards(["a.json", "b.json"], held(7.9));
+    expect(fair.shards.crossShardErrorMaxMs).toBe(9.9);
+    expect(mergedSummary(fair)).not.toContain("UNCERTAIN");
+    expect(mergedSummary(mergeShards(["a.json", "b.json"], fleetOfTwo()))).not.toContain("UNCERTAIN");
+  });
+
   it("refuses a shard report whose bound is not a number ≥ 0", () => {
     const [s1] = fleetOfTwo();
     const bad = { ...s1, probes: { ...s1.probes, originUncertaintyMs: -1 } };

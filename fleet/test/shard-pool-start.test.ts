@@ -8,7 +8,7 @@ import { afterEach, expect, it } from "vitest";
 import { loadProfile } from "../../node/profile.js";
 import { NodeId } from "../../protocol/index.js";
 import type { ShardReport } from "../../sim/messages.js";
-import { ShardPool, workerModule } from "../shards.js";
+import { piscinaOf, ShardPool, workerModule } from "../shards.js";
 import { threadCause, threadDeathLine } from "../thread-death.js";
 
 /** The sim's own worker module, its threads made to fail first (thread-start-fails.mjs). */
@@ -52,7 +52,7 @@ async function run() {
     (r) => reports.push(r),
     undefined,
     (shard, e, nodes) => died.push({ shard, e, nodes }),
-    failing,
+    piscinaOf(failing),
   );
   pool.launch([NodeId("n-1"), NodeId("n-2"), NodeId("n-3")], 2, 0, 0, common);
   const queuedDied = () => died.some((d) => d.shard === 1);
