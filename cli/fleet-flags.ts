@@ -40,6 +40,7 @@ export interface FleetFlagValues {
   readonly broker?: string;
   readonly workers?: string;
   readonly prefix?: string;
+  readonly idBase?: string;
   readonly progressEvery?: string;
   readonly faults?: string;
   readonly brokerProcess?: boolean;
@@ -68,6 +69,7 @@ export const FLEET_FLAGS: Readonly<Partial<Record<keyof FleetOptions, string>>> 
   broker: "--broker",
   workers: "--workers",
   prefix: "--prefix",
+  idBase: "--id-base",
   progressEveryS: "--progress-every",
   faults: "--faults",
   faultsSpec: "--faults",
@@ -192,6 +194,7 @@ export function fleetOptionsFromFlags(raw: FleetFlagValues): FleetOptions {
     ["broker", raw.broker],
     ["workers", fleetNumber("workers", raw.workers)],
     ["prefix", raw.prefix],
+    ["idBase", raw.idBase],
     ["progressEveryS", fleetNumber("progressEveryS", raw.progressEvery)],
     // A preset list or a schedule file; its own errors name --faults and the entry.
     ["faults", raw.faults !== undefined ? loadFaultSchedule(raw.faults) : undefined],

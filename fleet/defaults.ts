@@ -21,6 +21,7 @@ export const DEFAULTS: Readonly<Required<Omit<FleetOptions, UnsetFields>>> = Obj
   settleS: 10,
   workers: Math.max(1, Math.min(4, availableParallelism())),
   prefix: "tf",
+  idBase: "n",
   progressEveryS: 5,
   pressesEndEarlyS: 0,
   faults: [],

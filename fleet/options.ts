@@ -78,6 +78,11 @@ export interface FleetOptions {
   readonly workers?: number;
   /** Topic prefix. Default `tf`. */
   readonly prefix?: string;
+  /**
+   * What the nodes' ids start with: `<idBase>-0000`, `<idBase>-0001`… Default `n`. Another base is
+   * another set of boards on the same broker and twins service (boards replaced, a new batch).
+   */
+  readonly idBase?: string;
   /** Seconds between `progress` events. Default 5. */
   readonly progressEveryS?: number;
   /** Values replacing the profile's, by section and field (e.g. `{ w5100: { rtrMs: 100 } }`). */
@@ -210,6 +215,12 @@ const loginSchema = z.strictObject(
   { error: "must be an object with username, password or tls" },
 );
 
+/** A topic prefix or an id base: 1-12 of A-Z a-z 0-9 _ -. */
+const shortName = () =>
+  z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9_-]{1,12}$/, {
+    error: (i) => `must be 1-12 of A-Z a-z 0-9 _ -, got ${show(i.input)}`,
+  });
+
 const schema = z.strictObject(
   {
     nodes: z
@@ -264,12 +275,8 @@ const schema = z.strictObject(
       })
       .optional(),
     workers: numberIn("workers").optional(),
-    prefix: z
-      .string({ error: "must be a string" })
-      .regex(/^[A-Za-z0-9_-]{1,12}$/, {
-        error: (i) => `must be 1-12 of A-Z a-z 0-9 _ -, got ${show(i.input)}`,
-      })
-      .optional(),
+    prefix: shortName().optional(),
+    idBase: shortName().optional(),
     progressEveryS: numberIn("progressEveryS").optional(),
     profileOverrides: profileOverridesSchema.optional(),
     pressesEndEarlyS: numberIn("pressesEndEarlyS").optional(),
@@ -320,7 +327,7 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
   let faults: FaultEntry[] = [];
   try {
     faults = parseSchedule([...o.faults], "faults");
-    checkScheduleFits(faults, { durationS: o.durationS, ids: fleetIds(o.nodes) });
+    checkScheduleFits(faults, { durationS: o.durationS, ids: fleetIds(o.nodes, o.idBase) });
   } catch (e) {
     const message = (e as Error).message.replace(/^faults: /, "");
     add("faults", () => message);

@@ -97,7 +97,7 @@ export function planFleet(opts: ResolvedFleetOptions): {
     if (e instanceof RamBudgetError) throw new ProfileError(e.message);
     throw e;
   }
-  const ids = fleetIds(opts.nodes);
+  const ids = fleetIds(opts.nodes, opts.idBase);
   const pairing =
     typeof opts.topology === "string"
       ? buildPairing(ids, {

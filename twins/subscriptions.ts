@@ -14,7 +14,8 @@
  * default) of a QoS 1 replay, so the service started on 3,000 nodes' state showed 1,980 `unknown`
  * and `twinfleet nodes` listed 1,020 of 3,000, while a QoS 0 replay came whole (30,000 nodes in a
  * measure). The nodes a command acts on (`focus`) are subscribed to by name first, into an empty
- * queue: what it reads of them is whole even when a queue is short for the rest.
+ * queue: what it reads of them is whole even when a queue is short for the rest; at most
+ * FILTERS_PER_SUBSCRIBE filters a SUBSCRIBE, so a forget of many nodes stays within a broker's limit.
  */
 import type { Logger } from "pino";
 import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
@@ -23,6 +24,12 @@ import { START_ID_TOPIC, UPTIME_TOPIC } from "./broker-restart.js";
 import { keptSubscription } from "./kept-sets.js";
 import { MEMBER_LOST_TOPIC } from "./member-loss.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
+/**
+ * The most topic filters sent in one SUBSCRIBE: `twinfleet broker --max-filters-per-subscribe`'s
+ * default (64), past which it closes the connection (MQTT 3.1.1 has no refusal of a whole SUBSCRIBE).
+ */
+export const FILTERS_PER_SUBSCRIBE = 64;
+
 /** What a subscription needs of the connection. */
 export interface Subscriber {
   subscribeAsync(topic: string | string[], opts: { qos: 0 | 1 }): Promise<unknown>;
@@ -83,10 +90,13 @@ export class ServiceSubscriptions {
     );
     const { focus } = this.nodes;
     const qos = 0;
-    // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).
+    // Few SUBSCRIBEs, their filters in this order: a round trip per FILTERS_PER_SUBSCRIBE, not 3 a
+    // node. One SUBSCRIBE of them all (150 filters for a forget of 50 nodes) passed the broker's limit
+    // and the broker closed the connection: the forget said the broker did not answer.
     const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
     const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));
-    if (named.length > 0) await client.subscribeAsync(named, { qos });
+    for (let i = 0; i < named.length; i += FILTERS_PER_SUBSCRIBE)
+      await client.subscribeAsync(named.slice(i, i + FILTERS_PER_SUBSCRIBE), { qos });
     for (const kind of SERVICE_TOPIC_KINDS)
       await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos });
     await this.optional(

@@ -71,6 +71,10 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
       "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread); with --clock virtual, headless: threads the fleet's groups are split over, by default 2,500 nodes a thread at least (0: one thread)",
     )
     .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
+    .option(
+      "--id-base <b>",
+      `the nodes' ids are <b>-0000, <b>-0001… (default ${DEFAULTS.idBase}); another base: other boards on the same broker`,
+    )
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
     // --- sharded runs (docs/shards.md) ---
     .option(

@@ -80,6 +80,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--faults": "fleet-file",
     "--workers": "whole",
     "--prefix": "prefix",
+    "--id-base": "prefix",
     "--progress-every": "number",
     "--shard": "shard",
     "--shard-report": "out-file",

@@ -40,6 +40,7 @@ describe("fleet flags", () => {
         broker: "mqtt://127.0.0.1:1883",
         workers: "0",
         prefix: "lab-1",
+        idBase: "r07",
         progressEvery: "1",
         faults: "partition@3",
         brokerData: "bd",
@@ -62,6 +63,7 @@ describe("fleet flags", () => {
       broker: "mqtt://127.0.0.1:1883",
       workers: 0,
       prefix: "lab-1",
+      idBase: "r07",
       progressEveryS: 1,
       faults: loadFaultSchedule("partition@3"),
       faultsSpec: "partition@3",
@@ -189,6 +191,7 @@ describe("twinfleet sim and sweep with bad fleet flags", () => {
     ],
     [["--fresh"], "--fresh: clears the fleet's retained state on a --broker"],
     [["--prefix", "a/b"], '--prefix: must be 1-12 of A-Z a-z 0-9 _ -, got "a/b"'],
+    [["--id-base", "r/07"], '--id-base: must be 1-12 of A-Z a-z 0-9 _ -, got "r/07"'],
     [["--twins-data", ""], '--twins-data: must be a directory, got ""'],
     [["--report", " "], "--report: must name a file"],
     [

@@ -31,6 +31,7 @@ describe("fleet options", () => {
       durationS: 60,
       settleS: 10,
       prefix: "tf",
+      idBase: "n",
       progressEveryS: 5,
       pressesEndEarlyS: 0,
       faults: [],
@@ -60,6 +61,7 @@ describe("fleet options", () => {
       broker: "mqtt://127.0.0.1:1883",
       workers: 0,
       prefix: "lab-1",
+      idBase: "r07",
       progressEveryS: 0.2,
       profileOverrides: { w5100: { rtrMs: 100 } },
       pressesEndEarlyS: 5,
@@ -155,6 +157,12 @@ describe("fleet options", () => {
     ["workers", { workers: 65 }, "options.workers: must be a whole number from 0 to 64, got 65"],
     ["workers", { workers: -1 }, "options.workers: must be a whole number from 0 to 64, got -1"],
     ["prefix", { prefix: "a/b" }, 'options.prefix: must be 1-12 of A-Z a-z 0-9 _ -, got "a/b"'],
+    ["idBase", { idBase: "n+1" }, 'options.idBase: must be 1-12 of A-Z a-z 0-9 _ -, got "n+1"'],
+    [
+      "idBase",
+      { idBase: "x".repeat(13) },
+      `options.idBase: must be 1-12 of A-Z a-z 0-9 _ -, got "${"x".repeat(13)}"`,
+    ],
     [
       "progressEveryS",
       { progressEveryS: 0.1 },

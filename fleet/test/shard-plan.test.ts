@@ -87,6 +87,11 @@ describe("every shard derives the same fleet from the seed", () => {
     const other = planFleet(resolveFleetOptions({ ...opts, nodes: 204 }));
     expect(fleetFingerprint(other.ids, other.pairing, opts)).not.toBe(fp);
     expect(fleetFingerprint(whole.ids, whole.pairing, { ...opts, seed: "wednesday" })).not.toBe(fp);
+    // Another id base is another set of boards: their ids, and another fleet to a merge.
+    const boards = planFleet(resolveFleetOptions({ ...opts, faults: [], idBase: "r07" }));
+    expect(boards.ids.slice(0, 2)).toEqual(["r07-0000", "r07-0001"]);
+    expect(boards.ids.some((id) => whole.ids.includes(id))).toBe(false);
+    expect(fleetFingerprint(boards.ids, boards.pairing, opts)).not.toBe(fp);
     // A shard's own settings are not the fleet's: shards on different brokers run one fleet.
     const own = { ...opts, broker: "mqtt://member-2:1883", workers: 3 };
     expect(fleetFingerprint(whole.ids, whole.pairing, own)).toBe(fp);

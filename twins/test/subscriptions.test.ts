@@ -6,13 +6,14 @@
  * MQTT.js rejects such a SUBACK, and the rejection used to stop the connect sequence before the query:
  * the service never connected. Real broker and sockets on port 0.
  */
+import { connectAsync } from "mqtt";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { startTwins } from "../service.js";
-import { ServiceSubscriptions, subscribeUnlessRefused } from "../subscriptions.js";
+import { FILTERS_PER_SUBSCRIBE, ServiceSubscriptions, subscribeUnlessRefused } from "../subscriptions.js";
 import { startNode } from "./helpers.js";
 import { cleanupAfterEach } from "./own-broker.js";
 import { when } from "./poll.js";
@@ -54,6 +55,19 @@ describe("the twins service's subscriptions", () => {
     expect(refused.find((l) => l.topic === "tf/forget/+")?.msg).toMatch(
       /retired through another control server/,
     );
+  });
+
+  it("a one-shot command naming 50 nodes stays connected to a broker with its default limits", async () => {
+    // One SUBSCRIBE of 150 filters passed --max-filters-per-subscribe (64): the broker closed the
+    // connection and `twinfleet forget` of 50 nodes said the broker did not answer its subscriptions.
+    const broker = await startBroker({ host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
+    cleanup.push(() => broker.close());
+    const client = await connectAsync(broker.url, { reconnectPeriod: 0 });
+    cleanup.push(() => client.endAsync());
+    const focus = Array.from({ length: 50 }, (_, i) => NodeId(`gone-${i}`));
+    const subs = new ServiceSubscriptions(Prefix("tf"), pino({ level: "silent" }), undefined, { focus });
+    await subs.subscribe(client);
+    expect(client.connected).toBe(true);
   });
 
   it("tells a refusal from a lost connection", async () => {
@@ -114,5 +128,15 @@ describe("the nodes' subscriptions", () => {
       "tf/report/+ 0",
       "tf/register/+ 0",
     ]);
+  });
+
+  it("names the nodes in SUBSCRIBEs of at most FILTERS_PER_SUBSCRIBE filters, every filter once, in order", async () => {
+    const focus = Array.from({ length: 50 }, (_, i) => NodeId(`n-${i}`));
+    const named = (await made({ focus })).slice(0, -4).map((s) => s.replace(/ 0$/, "").split(","));
+    expect(named.map((f) => f.length)).toEqual([64, 64, 22]);
+    expect(Math.max(...named.map((f) => f.length))).toBeLessThanOrEqual(FILTERS_PER_SUBSCRIBE);
+    expect(named.flat()).toEqual(
+      ["config", "status", "report"].flatMap((kind) => focus.map((id) => `tf/${kind}/${id}`)),
+    );
   });
 });
