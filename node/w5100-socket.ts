@@ -151,7 +151,7 @@ export class W5100Socket {
           sock.down.send(bytes, sched.now());
         },
         partial: () => {
-          if (sock !== undefined) sock.down.send(PARTIAL, sched.now());
+          if (sock !== undefined) sock.down.mark(PARTIAL, sched.now());
         },
         closed: (refused) => {
           this.ended.add(wire);

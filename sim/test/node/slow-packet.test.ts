@@ -137,3 +137,17 @@ describe("a packet that arrives slowly", () => {
     expect(t.n.connected).toBe(true);
   });
 });
+
+describe("the signal that a packet is arriving", () => {
+  it("is no TCP segment: the link counts the packet's one segment, not one per read of it", () => {
+    const t = setup(false);
+    t.n.start();
+    t.sched.runUntil(3000);
+    const c = t.connectedAt();
+    const before = t.n.stats().link.down.segments;
+    t.trickle(bigPublish(1000), c + 3000, 40); // 25 reads, one packet
+    t.sched.runUntil(c + 8000);
+    expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
+    expect(t.n.stats().link.down.segments - before).toBe(1);
+  });
+});
