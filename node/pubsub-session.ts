@@ -8,6 +8,7 @@
  * charged to the board's CPU.
  */
 import { generate } from "mqtt-packet";
+import { readGuardedPublish } from "./board-publish.js";
 import type { ConnectFailure, DisconnectReason } from "./metrics.js";
 import {
   announcedBytes,
@@ -225,9 +226,10 @@ export class PubSubSession extends PubSubWriter {
     }
     this.lastIn = loopAt ?? this.cpu.t;
     const bytes = item.bytes;
-    // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
+    // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made;
+    // one whose topic length does not fit its packet as the sketch's guard lowers it.
     const f = this.pub;
-    if (readBoardPublish(bytes, f)) {
+    if (readBoardPublish(bytes, f) || readGuardedPublish(bytes, f)) {
       const { qos, messageId } = f;
       this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));

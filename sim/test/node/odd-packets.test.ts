@@ -143,6 +143,45 @@ function outcomes(events: readonly NodeEvent[]): string[] {
   );
 }
 
+describe("a PUBLISH shorter than its topic length, read as a board reads it", () => {
+  const dropped = (t: ReturnType<typeof setup>) =>
+    t.events.flatMap((e) => (e.type === "drop" ? [`${e.reason} "${e.topic}"`] : []));
+
+  it("takes the next packet's first 2 bytes for the topic length of `30 00`: the PINGREQ behind it goes unanswered", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.stream(Buffer.from([0x30, 0x00, 0xc0, 0x00]));
+    t.sched.runUntil(3500);
+    // The guard lowered 0xc000 to 0: the callback got an empty topic, the core dropped it.
+    expect(dropped(t)).toEqual(['bad-topic ""']);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out);
+    // The stream is in step again behind it: the next PINGREQ is answered.
+    t.stream(Buffer.from([0xc0, 0x00]));
+    t.sched.runUntil(4000);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 1);
+    expect(t.n.connected).toBe(true);
+  });
+
+  it("hands the callback the topic lowered to what the packet holds, the payload empty, and acknowledges QoS 1", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.stream(Buffer.from([0x30, 0x02, 0x00, 0x05, 0xc0, 0x00])); // topic length 5 in a packet with room for 0
+    t.stream(Buffer.from([0x30, 0x03, 0x00, 0x04, 0x78])); // 4 claimed, 1 there
+    t.sched.runUntil(3500);
+    expect(dropped(t)).toEqual(['bad-topic ""', 'bad-topic "x"']);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 1); // the PINGRESP
+    t.stream(Buffer.from([0x32, 0x04, 0x00, 0x09, 0x00, 0x07])); // QoS 1, id 7, topic length 9
+    t.sched.runUntil(4000);
+    expect(dropped(t)).toHaveLength(3);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 2); // its PUBACK
+    expect(t.n.connected).toBe(true);
+  });
+});
+
 describe("the first packet after CONNECT, read as connect() reads it", () => {
   /** The node's first attempt answered by `bytes`, ahead of the broker's own CONNACK. */
   function answered(bytes: Buffer) {
