@@ -47,6 +47,8 @@ export class PubSubSession extends PubSubWriter {
   private connectingSince = 0;
   private connackTimer: Timer | undefined;
   private answered = false; // the broker sent something after this connection's CONNACK
+  /** Some bytes of the first packet after CONNECT are in (connect() is reading it). */
+  private connackBegun = false;
   /** readPacket() waiting for the rest of a packet that arrives slowly. */
   private readonly slow: SlowRead;
 
@@ -141,6 +143,19 @@ export class PubSubSession extends PubSubWriter {
   private partial(at: number): void {
     if (this.slow.held) this.slow.more(at);
     else if (this.mqtt === "connected") this.o.host.schedule();
+    else if (this.mqtt === "connecting") this.connackPartial(at);
+  }
+
+  /**
+   * Bytes of the first packet after CONNECT, not all of it, reached the chip at `at`: connect() is in
+   * readPacket() now, whose readByte() waits up to the socket timeout for each byte afresh (no
+   * longer from the CONNECT). Given up, it stops the socket with state() as it was (`bad-connack`).
+   */
+  private connackPartial(at: number): void {
+    this.connackBegun = true;
+    this.connackTimer?.cancel();
+    const deadline = at + this.p.mqtt.socketTimeoutS * 1000;
+    this.connackTimer = this.o.sched.at(deadline, () => this.connectTimedOut(deadline));
   }
 
   /** The last byte of the packet readPacket() waited for came at `at`: it is read, the loop goes on. */
@@ -289,6 +304,7 @@ export class PubSubSession extends PubSubWriter {
     }
     this.send(generate(connect));
     this.mqtt = "connecting";
+    this.connackBegun = false;
     this.connectingSince = start;
     cpu.freeAt = Number.POSITIVE_INFINITY;
     const deadline = cpu.t + this.p.mqtt.socketTimeoutS * 1000;
@@ -346,7 +362,7 @@ export class PubSubSession extends PubSubWriter {
     if (this.mqtt !== "connecting") return;
     const s = this.chip.sock; // closed by the broker at once: PubSubClient waits all the same
     const atOnce = s?.closeReason === "closed" && (s.closedAt ?? at) - this.connectingSince < 1000;
-    this.connectFailed(at, "connack-timeout", atOnce);
+    this.connectFailed(at, this.connackBegun ? "bad-connack" : "connack-timeout", atOnce);
   }
 
   private connectFailed(at: number, reason: ConnectFailure, closedAtOnce = false): void {
