@@ -54,7 +54,13 @@ function setup(sessions: boolean, muted = false) {
     sink: (e) => events.push(e),
   });
   /** Puts `pk` on the connection from `from` on, `perTick` bytes every `stepMs`, until `stopAt` or the broker closes it. */
-  const trickle = (pk: Buffer, from: number, perTick: number, stopAt = Number.POSITIVE_INFINITY, stepMs = 100) => {
+  const trickle = (
+    pk: Buffer,
+    from: number,
+    perTick: number,
+    stopAt = Number.POSITIVE_INFINITY,
+    stepMs = 100,
+  ) => {
     const h = toNode as WireHandlers;
     const f = new FrameSplitter(h.keepBytes);
     let last = from;
