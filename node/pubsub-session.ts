@@ -180,11 +180,13 @@ export class PubSubSession extends PubSubWriter {
   // ---- PubSubClient::loop() ----
 
   /**
-   * PubSubClient::loop()'s checks at `at`: the reason the connection is gone, if it is; else, when
+   * PubSubClient::loop()'s checks at `at`: the reason the connection is gone, if it is (the broker's
+   * FIN is heard once the packets before it are read); else, when
    * nothing was sent or received for a keepalive period, a PINGREQ.
    */
   check(at: number): DisconnectReason | undefined {
-    if (this.chip.openAt(at) === undefined) return this.chip.sock?.closeReason ?? "closed";
+    // connected(): a socket the broker closed with a FIN reads on until its RX buffer is empty.
+    if (!this.chip.readableAt(at)) return this.chip.sock?.closeReason ?? "closed";
     // The same sums dueAt() woke for: `at - last >= keepalive` can miss by an ulp and spin.
     if (at >= this.lastIn + this.keepaliveMs || at >= this.lastOut + this.keepaliveMs) {
       if (this.pingOutstanding) {

@@ -22,6 +22,11 @@ export interface Socket {
   unreceived: number;
   /** When the latest bytes of a packet not whole yet reached the chip, while one is arriving. */
   partialAt: number | undefined;
+  /**
+   * Closed by the broker's FIN (the W5100 socket in CLOSE_WAIT), not by a reset or a timeout (CLOSED):
+   * EthernetClient::connected() is still true while the RX buffer holds bytes (`readableAt`).
+   */
+  closeWait: boolean;
 }
 
 /** The broker's FIN on the link: a segment with no data (every MQTT packet has some). */
@@ -201,6 +206,7 @@ export class W5100Socket {
             if (sock) this.received(sock, b.length, wire);
             return true;
           }
+          if (sock && this.sock === sock && sock.closedAt === undefined) sock.closeWait = true;
           if (sock) this.died(sock, at, "closed", ev);
           return true;
         },
@@ -218,6 +224,7 @@ export class W5100Socket {
       peerClosed: false,
       unreceived: 0,
       partialAt: undefined,
+      closeWait: false,
     };
     this.sock = sock;
     this.clearRx();
@@ -236,6 +243,17 @@ export class W5100Socket {
     const sock = this.sock;
     if (sock === undefined || (sock.closedAt !== undefined && sock.closedAt <= t)) return undefined;
     return sock;
+  }
+
+  /**
+   * Whether the socket in use still reads as connected at `t` (EthernetClient::connected()): open, or
+   * closed by the broker's FIN with bytes left in the RX buffer, which the loop reads first.
+   */
+  readableAt(t: number): boolean {
+    const sock = this.sock;
+    if (sock === undefined) return false;
+    if (this.openAt(t) !== undefined) return true;
+    return sock.closeWait && (this.rxHead < this.rxTail || sock.partialAt !== undefined);
   }
 
   private died(sock: Socket, at: number, reason: DisconnectReason, ev: SocketEvents): void {

@@ -2,11 +2,12 @@
  * A TCP relay in front of a broker that passes every connection on, but answers node n-0000's
  * CONNECT itself with the bytes given in hex; with `pass`, it then passes that connection on to the
  * broker too (whose own CONNACK follows), else it keeps it, reading and answering nothing more; with
- * `every=<ms>`, it sends the answer one byte every <ms> ms (the first at once) and keeps it so. Logs,
+ * `every=<ms>`, it sends the answer one byte every <ms> ms (the first at once) and keeps it so; with
+ * `close`, it closes the connection (a FIN) right behind the answer. Logs,
  * in ms since its start, each answer and each close of n-0000's connection. For
  * firmware/pubsub-host/host_client.cpp and the simulated node alike (docs/device-model.md, "The
  * first packet after CONNECT").
- * Usage: node answer-connect.mjs <listen port> <broker port> <hex> [pass | every=<ms>]
+ * Usage: node answer-connect.mjs <listen port> <broker port> <hex> [pass | every=<ms> | close]
  */
 import { connect, createServer } from "node:net";
 
@@ -18,10 +19,12 @@ if (
     listen > 0 &&
     up > 0 &&
     /^([0-9a-f]{2})+$/i.test(hex ?? "") &&
-    (mode === undefined || mode === "pass" || every !== undefined)
+    (mode === undefined || mode === "pass" || mode === "close" || every !== undefined)
   )
 ) {
-  console.error("usage: node answer-connect.mjs <listen port> <broker port> <hex> [pass | every=<ms>]");
+  console.error(
+    "usage: node answer-connect.mjs <listen port> <broker port> <hex> [pass | every=<ms> | close]",
+  );
   process.exit(2);
 }
 const answer = Buffer.from(hex, "hex");
@@ -34,7 +37,8 @@ createServer((s) => {
     const watched = first.includes("tf-n-0000");
     if (watched) {
       log(`n-0000 CONNECT answered ${hex}`);
-      if (every === undefined) s.write(answer);
+      if (mode === "close") s.end(answer);
+      else if (every === undefined) s.write(answer);
       else {
         const send = (i) => {
           if (i >= answer.length || s.destroyed) return;

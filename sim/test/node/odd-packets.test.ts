@@ -54,7 +54,9 @@ function setup() {
     }
   };
   const open = () => toNode !== undefined;
-  return { sched, broker, n, events, raw, stream, open, mute };
+  /** The broker's side closes the connection (its FIN behind what it sent). */
+  const closeFromBroker = () => toNode?.closed(false);
+  return { sched, broker, n, events, raw, stream, open, mute, closeFromBroker };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -179,6 +181,26 @@ describe("a PUBLISH shorter than its topic length, read as a board reads it", ()
     expect(dropped(t)).toHaveLength(3);
     expect(t.n.stats().mqtt.packetsOut).toBe(out + 2); // its PUBACK
     expect(t.n.connected).toBe(true);
+  });
+});
+
+describe("a socket the broker closed with packets still in the RX buffer", () => {
+  it("reads them first, one per loop, as connected() is true while bytes remain (CLOSE_WAIT), then is lost", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    const at = t.sched.now();
+    // Three messages the core drops (not a topic of its own), and the broker's FIN right behind them.
+    for (const x of ["a", "b", "c"]) t.raw(publish(`tf/${x}`, "1", 0));
+    t.closeFromBroker();
+    t.sched.runUntil(at + 1000);
+    const dropped = t.events.flatMap((e) => (e.type === "drop" ? [e.topic] : []));
+    expect(dropped).toEqual(["tf/a", "tf/b", "tf/c"]);
+    const lost = t.events.filter((e) => e.type === "disconnected");
+    expect(lost.map((e) => (e.type === "disconnected" ? e.reason : ""))).toEqual(["closed"]);
+    const lastDrop = t.events.filter((e) => e.type === "drop").at(-1) as NodeEvent;
+    expect((lost[0] as NodeEvent).at).toBeGreaterThanOrEqual(lastDrop.at);
   });
 });
 
