@@ -65,8 +65,6 @@ export class LinkPath {
   /** The sender lost power: what left it before then still arrives; then this is called. */
   private afterCut: (() => void) | undefined;
   private readonly sender: TcpSender;
-  /** Markers (`mark`) queued and not yet delivered: while there are none, no loop skips them. */
-  private markers = 0;
   /** The connection's other direction: its sender gets the ACK carried by what this path delivers. */
   reverse: LinkPath | undefined;
   /** Whether the reverse direction's data carries partial ACKs for this path (`partialAck`). */
@@ -141,36 +139,6 @@ export class LinkPath {
   }
 
   /**
-   * Hands `bytes` (a signal, not data: its length is 0) to the receiver behind everything sent
-   * before it, at `at` + latency at the earliest. It is no TCP segment: not counted in the path's
-   * segments, no draw from the loss model, no ACK, never sent again; lost with the cable out when
-   * it is due (what it stands for then comes with the data sent again).
-   */
-  mark(bytes: Buffer, at: number): void {
-    if (this.dead) return;
-    const seg = this.next(bytes);
-    seg.marker = true;
-    seg.attempt = 0;
-    seg.attemptAt = at;
-    seg.retryAt = Number.POSITIVE_INFINITY;
-    seg.atAckIndex = 0;
-    seg.atAckAt = Number.POSITIVE_INFINITY;
-    seg.ahead = undefined;
-    seg.sent = 0;
-    this.markers++;
-    this.arm();
-  }
-
-  /** The first segment not yet delivered, past the markers ahead of it (`from`: the queue index to start at). */
-  private firstData(from = this.head): Segment | undefined {
-    for (let i = from; i < this.tail; i++) {
-      const s = this.queue[i] as Segment;
-      if (this.markers === 0 || !s.marker) return s;
-    }
-    return undefined;
-  }
-
-  /**
    * The reverse direction delivered data sent at `sentAt`, at `at`: the cumulative ACK rides in it
    * (RFC 793 §3.7). When everything this path had sent (before a held segment) had reached the
    * receiver by `sentAt`, the sender has the ACK at `at`: backoff and Loss state end, and a held
@@ -180,7 +148,7 @@ export class LinkPath {
     if (this.dead || this.lastDelivered > sentAt) return;
     const held = this.held !== undefined && at < this.heldUntil ? this.held : undefined;
     // Everything before the held segment (or everything, with none held) has been delivered.
-    const waiting = this.firstData();
+    const waiting = this.head < this.tail ? this.queue[this.head] : undefined;
     if (waiting !== held) {
       if (waiting !== undefined && this.partial) this.partialAck(waiting, held, sentAt, at);
       return;
@@ -212,7 +180,6 @@ export class LinkPath {
     this.place(first, idx, at);
     for (let i = this.head + 1; i < this.tail; i++) {
       const s = this.queue[i] as Segment;
-      if (s.marker) continue;
       if (s === held || s.attempt !== attempt || s.attemptAt !== attemptAt) break;
       shareSchedule(s, first);
     }
@@ -235,7 +202,6 @@ export class LinkPath {
     this.stats.retransmissions += r.retransmissions;
     for (let i = this.tail - 1; i >= this.head; i--) {
       const s = this.queue[i] as Segment;
-      if (s.marker) continue;
       if (s.attemptAt !== oldIn) break;
       s.attempt = r.attempt;
       s.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
@@ -250,10 +216,7 @@ export class LinkPath {
   private follow(seg: Segment): void {
     let i = this.head;
     while (i < this.tail && this.queue[i] !== seg) i++;
-    for (i++; i < this.tail; i++) {
-      const s = this.queue[i] as Segment;
-      if (!s.marker) shareSchedule(s, seg);
-    }
+    for (i++; i < this.tail; i++) shareSchedule(this.queue[i] as Segment, seg);
   }
 
   /**
@@ -265,10 +228,7 @@ export class LinkPath {
     if (seg === undefined || seg === this.held) {
       seg = newSegment(bytes);
       this.queue[this.tail] = seg;
-    } else {
-      seg.bytes = bytes;
-      seg.marker = false;
-    }
+    } else seg.bytes = bytes;
     this.tail++;
     return seg;
   }
@@ -311,7 +271,6 @@ export class LinkPath {
     this.queue = [];
     this.head = 0;
     this.tail = 0;
-    this.markers = 0;
   }
 
   /**
@@ -343,11 +302,7 @@ export class LinkPath {
 
   /** Forgets the segments from `from` on (never delivered). */
   private drop(from: number): void {
-    for (let i = from; i < this.tail; i++) {
-      const s = this.queue[i] as Segment;
-      s.bytes = NO_BYTES;
-      if (s.marker) this.markers--;
-    }
+    for (let i = from; i < this.tail; i++) (this.queue[i] as Segment).bytes = NO_BYTES;
     this.tail = from;
   }
 
@@ -397,16 +352,6 @@ export class LinkPath {
       const seg = this.queue[this.head] as Segment;
       const ready = seg.attemptAt + this.latencyMs;
       if (ready > now) break;
-      if (seg.marker) {
-        // A signal, not a segment: delivered in order, or gone with the cable out.
-        const signal = seg.bytes;
-        this.markers--;
-        seg.bytes = NO_BYTES;
-        this.head++;
-        if (this.hooks.upAt(seg.attemptAt)) this.hooks.deliver(signal, Math.max(ready, this.lastDelivered));
-        if (this.dead) return;
-        continue;
-      }
       if (!this.hooks.upAt(seg.attemptAt)) {
         if (this.afterCut !== undefined) {
           // Lost on a pulled cable, with no one left to send it again.

@@ -23,8 +23,6 @@ export interface Segment {
   ahead: { readonly times: readonly number[]; readonly arrived: readonly boolean[] } | undefined;
   /** The index after its last sampled transmission (those from `atAckIndex` on are replaced). */
   sent: number;
-  /** A signal kept in order with the data (`LinkPath.mark`), no segment: never sent again, never lost. */
-  marker: boolean;
 }
 
 /** A new segment for `bytes`, nothing sampled yet. */
@@ -38,7 +36,6 @@ export function newSegment(bytes: Buffer): Segment {
     atAckAt: Number.POSITIVE_INFINITY,
     ahead: undefined,
     sent: 0,
-    marker: false,
   };
 }
 

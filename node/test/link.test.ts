@@ -262,25 +262,3 @@ describe("a power cut at the sender", () => {
     expect(delivered).toEqual([]);
   });
 });
-
-describe("a marker on a path (the W5100 model's signal that a packet is arriving)", () => {
-  it("arrives in order behind the data sent before it, no segment counted and no loss drawn for it", () => {
-    const sched = new FakeScheduler();
-    let draws = 0;
-    const counting: Random = () => {
-      draws++;
-      return draws === 1 ? 0.1 : 0.9; // the first segment's first transmission is lost
-    };
-    const { p, delivered } = path(sched, counting, { latencyMs: 1 });
-    p.send(Buffer.from([1]), 0);
-    const drawnForData = draws;
-    p.mark(Buffer.alloc(0), 10);
-    expect(draws).toBe(drawnForData);
-    p.send(Buffer.from([2]), 20);
-    sched.runUntil(5000);
-    expect(delivered.map((d) => d.tag)).toEqual([1, -1, 2]);
-    // Behind the first segment's retransmission (RTR 200 ms), not at 10 + 1 ms.
-    expect((delivered[1] as { at: number }).at).toBeGreaterThanOrEqual(200);
-    expect(p.stats.segments).toBe(2);
-  });
-});

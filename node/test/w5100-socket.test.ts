@@ -212,6 +212,34 @@ describe("a socket closed with bytes in the RX buffer (EthernetClient::connected
   });
 });
 
+describe("the signal that a packet's first bytes are in", () => {
+  it("reaches the chip behind the segment sent before it, retransmitted, and is no segment itself", () => {
+    const t = setup();
+    const heard: string[] = [];
+    const sock = t.chip.open(0, {
+      receive: (b, at) => {
+        heard.push(`data ${b.length} at ${at}`);
+        return true;
+      },
+      partial: (at) => heard.push(`partial at ${at}`),
+      refused: () => {},
+      died: () => {},
+    });
+    t.sched.runUntil(1);
+    const broker = t.wires[0];
+    if (broker === undefined) throw new Error("the wire was not opened");
+    t.link.pullCable(5);
+    t.sched.runUntil(10);
+    broker.packet(Buffer.alloc(5, 1)); // lost at 10, 210, 610: through at 1410 once plugged
+    t.link.plugCable(900);
+    t.sched.runUntil(1000);
+    broker.partial?.(); // due at 1000.1, behind the segment still to come
+    t.sched.runUntil(5000);
+    expect(heard).toEqual(["data 5 at 1410.1", "partial at 1410.1"]);
+    expect(sock.down.stats.segments).toBe(1);
+  });
+});
+
 describe("the sockets given up without a FIN", () => {
   const events = { receive: () => true, refused: () => {}, died: () => {} };
 
