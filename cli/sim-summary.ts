@@ -208,7 +208,7 @@ const FAILURE_WORDS: Record<string, string> = {
   refused:
     "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",
   "bad-connack":
-    "had an answer to their CONNECT that is no CONNACK a board can read (not 4 bytes long, over its buffer or with a broken length): something other than an MQTT 3.1.1 broker, or a broken one, is at the broker's address; the board's connect() gives up at once and leaves its state() as it was",
+    "had an answer to their CONNECT that is no CONNACK a board can read (not 4 bytes long, over its buffer, with a broken length, or cut short): something other than an MQTT 3.1.1 broker, or a broken one, is at the broker's address; the board's connect() gives up (at once, or 15 s after the last byte of one cut short) and leaves its state() as it was",
   none: "had no failed attempt recorded (connected but never registered with the twins service, or never tried)",
   "no-report":
     'registered, but none of their reports reached the twins service: does the broker let each node write <prefix>/report/<its id>? (Mosquitto acknowledges a publish its ACL denies and drops it; its log says "Denied PUBLISH from tf-n-…")',

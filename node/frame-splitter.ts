@@ -11,7 +11,8 @@
  * Chunks of a packet not complete yet are joined once, when enough of them are in.
  * A remaining length still going on at its fourth byte is malformed: its first 5 bytes (all that
  * PubSubClient's readPacket() reads of it before it stops the socket) come as the last packet, and
- * nothing after it is split (`malformedHead` tells it apart).
+ * nothing after it is split (`malformedHead` tells it apart). A PUBLISH with a remaining length
+ * under 2 takes the 2 bytes after its header, as PubSubClient reads its topic length (`frameSize`).
  */
 export class FrameSplitter {
   private parts: Buffer[] = [];
@@ -103,7 +104,10 @@ export function malformedHead(buf: Buffer): boolean {
   return true;
 }
 
-/** Bytes of the packet starting at buf[0], or undefined when its header is not complete yet. */
+/**
+ * Bytes of the packet starting at buf[0] as a board reads them (a PUBLISH takes at least 2 after its
+ * header), or undefined when its header is not complete yet.
+ */
 export function frameSize(buf: Buffer): number | undefined {
   let len = 0;
   let mul = 1;
@@ -111,7 +115,9 @@ export function frameSize(buf: Buffer): number | undefined {
     const b = buf[i];
     if (b === undefined) return undefined;
     len += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return 1 + i + len;
+    // PubSubClient's readPacket() reads a PUBLISH's two topic-length bytes whatever its remaining
+    // length says: under 2, they are the next packet's first bytes.
+    if ((b & 0x80) === 0) return 1 + i + ((buf[0] as number) >> 4 === 3 ? Math.max(len, 2) : len);
     mul *= 128;
   }
   throw new Error("malformed MQTT remaining length");

@@ -88,6 +88,11 @@ export class Link {
     return this.lossUp.current;
   }
 
+  /** The one-way latency of a transmission that gets through. */
+  get latencyMs(): number {
+    return this.opts.latencyMs;
+  }
+
   pullCable(at: number): void {
     if (this.opts.lossFree || !this.cableIn) return;
     this.outages.push({ from: at, to: Number.POSITIVE_INFINITY });

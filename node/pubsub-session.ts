@@ -8,6 +8,7 @@
  * charged to the board's CPU.
  */
 import { generate } from "mqtt-packet";
+import { readGuardedPublish } from "./board-publish.js";
 import type { ConnectFailure, DisconnectReason } from "./metrics.js";
 import {
   announcedBytes,
@@ -46,6 +47,8 @@ export class PubSubSession extends PubSubWriter {
   private connectingSince = 0;
   private connackTimer: Timer | undefined;
   private answered = false; // the broker sent something after this connection's CONNACK
+  /** Some bytes of the first packet after CONNECT are in (connect() is reading it). */
+  private connackBegun = false;
   /** readPacket() waiting for the rest of a packet that arrives slowly. */
   private readonly slow: SlowRead;
 
@@ -140,6 +143,19 @@ export class PubSubSession extends PubSubWriter {
   private partial(at: number): void {
     if (this.slow.held) this.slow.more(at);
     else if (this.mqtt === "connected") this.o.host.schedule();
+    else if (this.mqtt === "connecting") this.connackPartial(at);
+  }
+
+  /**
+   * Bytes of the first packet after CONNECT, not all of it, reached the chip at `at`: connect() is in
+   * readPacket() now, whose readByte() waits up to the socket timeout for each byte afresh (no
+   * longer from the CONNECT). Given up, it stops the socket with state() as it was (`bad-connack`).
+   */
+  private connackPartial(at: number): void {
+    this.connackBegun = true;
+    this.connackTimer?.cancel();
+    const deadline = at + this.p.mqtt.socketTimeoutS * 1000;
+    this.connackTimer = this.o.sched.at(deadline, () => this.connectTimedOut(deadline));
   }
 
   /** The last byte of the packet readPacket() waited for came at `at`: it is read, the loop goes on. */
@@ -164,11 +180,13 @@ export class PubSubSession extends PubSubWriter {
   // ---- PubSubClient::loop() ----
 
   /**
-   * PubSubClient::loop()'s checks at `at`: the reason the connection is gone, if it is; else, when
+   * PubSubClient::loop()'s checks at `at`: the reason the connection is gone, if it is (the broker's
+   * FIN is heard once the packets before it are read); else, when
    * nothing was sent or received for a keepalive period, a PINGREQ.
    */
   check(at: number): DisconnectReason | undefined {
-    if (this.chip.openAt(at) === undefined) return this.chip.sock?.closeReason ?? "closed";
+    // connected(): a socket the broker closed with a FIN reads on until its RX buffer is empty.
+    if (!this.chip.readableAt(at)) return this.chip.sock?.closeReason ?? "closed";
     // The same sums dueAt() woke for: `at - last >= keepalive` can miss by an ulp and spin.
     if (at >= this.lastIn + this.keepaliveMs || at >= this.lastOut + this.keepaliveMs) {
       if (this.pingOutstanding) {
@@ -225,9 +243,10 @@ export class PubSubSession extends PubSubWriter {
     }
     this.lastIn = loopAt ?? this.cpu.t;
     const bytes = item.bytes;
-    // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
+    // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made;
+    // one whose topic length does not fit its packet as the sketch's guard lowers it.
     const f = this.pub;
-    if (readBoardPublish(bytes, f)) {
+    if (readBoardPublish(bytes, f) || readGuardedPublish(bytes, f)) {
       const { qos, messageId } = f;
       this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
@@ -287,6 +306,7 @@ export class PubSubSession extends PubSubWriter {
     }
     this.send(generate(connect));
     this.mqtt = "connecting";
+    this.connackBegun = false;
     this.connectingSince = start;
     cpu.freeAt = Number.POSITIVE_INFINITY;
     const deadline = cpu.t + this.p.mqtt.socketTimeoutS * 1000;
@@ -344,7 +364,7 @@ export class PubSubSession extends PubSubWriter {
     if (this.mqtt !== "connecting") return;
     const s = this.chip.sock; // closed by the broker at once: PubSubClient waits all the same
     const atOnce = s?.closeReason === "closed" && (s.closedAt ?? at) - this.connectingSince < 1000;
-    this.connectFailed(at, "connack-timeout", atOnce);
+    this.connectFailed(at, this.connackBegun ? "bad-connack" : "connack-timeout", atOnce);
   }
 
   private connectFailed(at: number, reason: ConnectFailure, closedAtOnce = false): void {

@@ -22,12 +22,22 @@ export interface Socket {
   unreceived: number;
   /** When the latest bytes of a packet not whole yet reached the chip, while one is arriving. */
   partialAt: number | undefined;
+  /**
+   * Closed by the broker's FIN (the W5100 socket in CLOSE_WAIT), not by a reset or a timeout (CLOSED):
+   * EthernetClient::connected() is still true while the RX buffer holds bytes (`readableAt`).
+   */
+  closeWait: boolean;
+  /** Segments handed to the down path (data and FIN), and those it has delivered to the chip. */
+  sentDown: number;
+  deliveredDown: number;
+  /** Signals that a packet's first bytes are in, each behind the segments sent before it (`partial`). */
+  marks: { readonly after: number; readonly at: number }[];
+  /** The signal whose delivery is scheduled. */
+  markArmed: { readonly after: number; readonly at: number } | undefined;
 }
 
 /** The broker's FIN on the link: a segment with no data (every MQTT packet has some). */
 const FIN = Buffer.alloc(0);
-/** Bytes of a packet not whole yet reached the wire: a segment with no data, told apart from FIN by identity. */
-const PARTIAL = Buffer.alloc(0);
 
 /** A packet in the RX buffer and when it landed there. */
 export interface RxPacket {
@@ -148,10 +158,15 @@ export class W5100Socket {
           // Past it the wire reads no more, so the rest waits in the broker, not in this process.
           const max = this.o.rxBufferBytes;
           if (was <= max && sock.unreceived > max) wire.hold?.(true);
+          sock.sentDown++;
           sock.down.send(bytes, sched.now());
         },
         partial: () => {
-          if (sock !== undefined) sock.down.send(PARTIAL, sched.now());
+          if (sock === undefined) return;
+          // Not a TCP segment (its bytes go in the packet's one segment once it is whole): no count,
+          // no loss; it reaches the chip one latency later, behind the segments sent before it.
+          sock.marks.push({ after: sock.sentDown, at: sched.now() + link.latencyMs });
+          this.markDue(sock, ev);
         },
         closed: (refused) => {
           this.ended.add(wire);
@@ -164,6 +179,7 @@ export class W5100Socket {
             // The broker's FIN travels the link behind what the broker sent before it, and is lost
             // and sent again like it: a node behind a pulled cable does not hear of the close.
             sock.peerClosed = true;
+            sock.sentDown++;
             sock.down.send(FIN, sched.now());
           }
         },
@@ -185,22 +201,25 @@ export class W5100Socket {
       },
       {
         deliver: (b, at) => {
-          if (b === PARTIAL) {
-            if (sock) sock.partialAt = at;
-            ev.partial?.(at);
-            return true;
-          }
+          if (sock) sock.deliveredDown++;
           if (b.length > 0) {
             // The packet that was arriving is whole (told so before the session reads it).
             const partialAt = sock?.partialAt;
             if (sock) sock.partialAt = undefined;
             if (!ev.receive(b, at)) {
-              if (sock) sock.partialAt = partialAt;
+              if (sock) {
+                sock.partialAt = partialAt;
+                sock.deliveredDown--;
+              }
               return false;
             }
-            if (sock) this.received(sock, b.length, wire);
+            if (sock) {
+              this.received(sock, b.length, wire);
+              this.markDue(sock, ev);
+            }
             return true;
           }
+          if (sock && this.sock === sock && sock.closedAt === undefined) sock.closeWait = true;
           if (sock) this.died(sock, at, "closed", ev);
           return true;
         },
@@ -218,10 +237,37 @@ export class W5100Socket {
       peerClosed: false,
       unreceived: 0,
       partialAt: undefined,
+      closeWait: false,
+      sentDown: 0,
+      deliveredDown: 0,
+      marks: [],
+      markArmed: undefined,
     };
     this.sock = sock;
     this.clearRx();
     return sock;
+  }
+
+  /**
+   * Delivers the oldest signal that a packet's first bytes are in once every segment sent before it
+   * has reached the chip, at its own time at the earliest. One overtaken by the segment after it
+   * (the packet whole) says nothing any more, and one due while the cable is out never arrives
+   * (its bytes come again with the packet).
+   */
+  private markDue(sock: Socket, ev: SocketEvents): void {
+    const m = sock.marks[0];
+    if (m === undefined || sock.deliveredDown < m.after || sock.markArmed === m) return;
+    sock.markArmed = m;
+    this.o.sched.at(Math.max(m.at, this.o.sched.now()), () => {
+      sock.marks.shift();
+      const live = this.sock === sock && sock.closedAt === undefined;
+      const at = this.o.sched.now();
+      if (live && sock.deliveredDown === m.after && this.o.link.upAt(m.at - this.o.link.latencyMs)) {
+        sock.partialAt = at;
+        ev.partial?.(at);
+      }
+      this.markDue(sock, ev);
+    });
   }
 
   /** The chip took `n` bytes of the broker's: the wire reads again once the window would be open. */
@@ -236,6 +282,17 @@ export class W5100Socket {
     const sock = this.sock;
     if (sock === undefined || (sock.closedAt !== undefined && sock.closedAt <= t)) return undefined;
     return sock;
+  }
+
+  /**
+   * Whether the socket in use still reads as connected at `t` (EthernetClient::connected()): open, or
+   * closed by the broker's FIN with bytes left in the RX buffer, which the loop reads first.
+   */
+  readableAt(t: number): boolean {
+    const sock = this.sock;
+    if (sock === undefined) return false;
+    if (this.openAt(t) !== undefined) return true;
+    return sock.closeWait && (this.rxHead < this.rxTail || sock.partialAt !== undefined);
   }
 
   private died(sock: Socket, at: number, reason: DisconnectReason, ev: SocketEvents): void {

@@ -4,8 +4,11 @@
  * and over): a measure of what the library itself does when its broker misbehaves, beside the
  * simulated node (docs/device-model.md, "A packet that arrives slowly"). Prints, with milliseconds
  * since its start, every packet the client writes, every loop() that blocked over 100 ms, every
- * state() change and every socket it stops. Build: `make pubsub-host PUBSUB_DIR=<a checkout of
- * knolleary/pubsubclient at v2.8>`; run: `build/pubsub-host <broker port> <run ms>`.
+ * state() change, every socket it stops and every callback (the topic's length and first bytes, and
+ * the length it was given; the payload is not read: it may lie past the buffer). With `guard`, every
+ * byte read passes the sketch's inbound guard (firmware/core/src/tf_receive.h) first, as on a board.
+ * Build: `make pubsub-host PUBSUB_DIR=<a checkout of knolleary/pubsubclient at v2.8>`; run:
+ * `build/pubsub-host <broker port> <run ms> [guard]`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,12 +16,14 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "PubSubClient.h"
+#include "tf_receive.h"
 
 namespace {
 
@@ -30,10 +35,16 @@ double clockMs() {
 
 const double kStart = clockMs();
 
+/** The sketch's inbound guard, when asked for (`guard`): null reads the bytes as they come. */
+tf::InboundGuard *guard = nullptr;
+
+void onMessage(char *topic, uint8_t *, unsigned int length);
+
 /** The W5100's EthernetClient as PubSubClient sees it, on a blocking POSIX socket. */
 class SocketClient : public Client {
  public:
   int connect(IPAddress ip, uint16_t port) override {
+    if (guard != nullptr) guard->reset();
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -61,9 +72,14 @@ class SocketClient : public Client {
   }
   int read() override {
     uint8_t b;
-    return fd_ >= 0 && recv(fd_, &b, 1, 0) == 1 ? b : -1;
+    if (fd_ < 0 || recv(fd_, &b, 1, 0) != 1) return -1;
+    return guard != nullptr ? guard->pass(b) : b;
   }
-  int read(uint8_t *buf, size_t n) override { return fd_ < 0 ? -1 : static_cast<int>(recv(fd_, buf, n, 0)); }
+  int read(uint8_t *buf, size_t n) override {
+    int r = fd_ < 0 ? -1 : static_cast<int>(recv(fd_, buf, n, 0));
+    for (int i = 0; guard != nullptr && i < r; i++) buf[i] = guard->pass(buf[i]);
+    return r;
+  }
   int peek() override { return -1; }
   void flush() override {}
   void stop() override {
@@ -89,16 +105,35 @@ class SocketClient : public Client {
 
 unsigned long millis() { return static_cast<unsigned long>(clockMs() - kStart); }
 
+namespace {
+
+void onMessage(char *topic, uint8_t *, unsigned int length) {
+  size_t n = strlen(topic);
+  printf("%8lu ms  callback: topic of %zu bytes \"", millis(), n);
+  for (size_t i = 0; i < n && i < 40; i++) {
+    unsigned char c = static_cast<unsigned char>(topic[i]);
+    if (c >= 0x20 && c < 0x7f) putchar(c);
+    else printf("\\x%02x", c);
+  }
+  printf("%s\", length %u\n", n > 40 ? "..." : "", length);
+  fflush(stdout);
+}
+
+}  // namespace
+
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: pubsub-host <broker port on 127.0.0.1> <run ms>\n");
+  if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "guard") != 0)) {
+    fprintf(stderr, "usage: pubsub-host <broker port on 127.0.0.1> <run ms> [guard]\n");
     return 2;
   }
+  tf::InboundGuard theGuard;
+  if (argc == 4) guard = &theGuard;
   const int port = atoi(argv[1]);
   const unsigned long runMs = strtoul(argv[2], nullptr, 10);
   SocketClient net;
   PubSubClient mqtt(net);
   mqtt.setServer(IPAddress(127, 0, 0, 1), static_cast<uint16_t>(port));
+  mqtt.setCallback(onMessage);
   int state = 1000;
   bool attempted = false;
   unsigned long lastAttempt = 0;

@@ -93,6 +93,17 @@ describe("FrameSplitter", () => {
     expect(announcedBytes(got[1] as Buffer)).toBe(5);
   });
 
+  it("gives a PUBLISH with a remaining length under 2 the 2 bytes after its header, as readPacket() reads its topic length", () => {
+    const out: string[] = [];
+    const f = new FrameSplitter(257);
+    f.push(Buffer.from([0x30, 0x00, 0xc0]), (p) => out.push(p.toString("hex")));
+    expect(out).toEqual([]);
+    expect(f.pending).toBe(true);
+    f.push(Buffer.from([0x00, 0x31, 0x01, 0x78, 0xd0, 0xc0, 0x00]), (p) => out.push(p.toString("hex")));
+    expect(out).toEqual(["3000c000", "310178d0", "c000"]);
+    expect(announcedBytes(Buffer.from("3000c000", "hex"))).toBe(4);
+  });
+
   it("tells a wire's handlers when a read ends inside a packet, after the packets it completed", () => {
     const a = quickPublish("tf/a", "1", false);
     const big = Buffer.concat([announcing(600), Buffer.alloc(595, 0x31)]);

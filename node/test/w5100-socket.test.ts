@@ -167,6 +167,79 @@ describe("the broker's close as the chip hears it", () => {
   });
 });
 
+describe("a socket closed with bytes in the RX buffer (EthernetClient::connected())", () => {
+  /** A socket whose received packets go into the RX buffer, and the broker's end of it. */
+  function filled() {
+    const t = setup();
+    const sock = t.chip.open(0, {
+      receive: (b, at) => t.chip.accept(b, at),
+      refused: () => {},
+      died: () => {},
+    });
+    t.sched.runUntil(1);
+    const broker = t.wires[0];
+    if (broker === undefined) throw new Error("the wire was not opened");
+    return { ...t, sock, broker };
+  }
+
+  it("reads on after the broker's FIN (CLOSE_WAIT) until the buffer is empty", () => {
+    const t = filled();
+    t.broker.packet(Buffer.alloc(5, 1));
+    t.broker.packet(Buffer.alloc(5, 2));
+    t.broker.closed(false);
+    t.sched.runUntil(100);
+    expect(t.chip.openAt(100)).toBeUndefined();
+    expect(t.chip.readableAt(100)).toBe(true);
+    t.chip.shift();
+    expect(t.chip.readableAt(100)).toBe(true);
+    t.chip.shift();
+    expect(t.chip.readableAt(100)).toBe(false);
+  });
+
+  it("reads nothing more after a reset (CLOSED), whatever the buffer holds", () => {
+    const t = filled();
+    t.link.pullCable(10);
+    t.sched.runUntil(20);
+    t.chip.accept(Buffer.alloc(5, 1), 20);
+    t.broker.closed(false);
+    t.sched.runUntil(3000);
+    t.sock.up.send(Buffer.alloc(3, 2), 3000); // reaches the closed connection before the FIN: a reset
+    t.link.plugCable(5000);
+    t.sched.runUntil(20_000);
+    expect(t.sock.closedAt).toBe(6000.1);
+    expect(t.chip.head).toBeDefined();
+    expect(t.chip.readableAt(20_000)).toBe(false);
+  });
+});
+
+describe("the signal that a packet's first bytes are in", () => {
+  it("reaches the chip behind the segment sent before it, retransmitted, and is no segment itself", () => {
+    const t = setup();
+    const heard: string[] = [];
+    const sock = t.chip.open(0, {
+      receive: (b, at) => {
+        heard.push(`data ${b.length} at ${at}`);
+        return true;
+      },
+      partial: (at) => heard.push(`partial at ${at}`),
+      refused: () => {},
+      died: () => {},
+    });
+    t.sched.runUntil(1);
+    const broker = t.wires[0];
+    if (broker === undefined) throw new Error("the wire was not opened");
+    t.link.pullCable(5);
+    t.sched.runUntil(10);
+    broker.packet(Buffer.alloc(5, 1)); // lost at 10, 210, 610: through at 1410 once plugged
+    t.link.plugCable(900);
+    t.sched.runUntil(1000);
+    broker.partial?.(); // due at 1000.1, behind the segment still to come
+    t.sched.runUntil(5000);
+    expect(heard).toEqual(["data 5 at 1410.1", "partial at 1410.1"]);
+    expect(sock.down.stats.segments).toBe(1);
+  });
+});
+
 describe("the sockets given up without a FIN", () => {
   const events = { receive: () => true, refused: () => {}, died: () => {} };
 

@@ -54,7 +54,9 @@ function setup() {
     }
   };
   const open = () => toNode !== undefined;
-  return { sched, broker, n, events, raw, stream, open, mute };
+  /** The broker's side closes the connection (its FIN behind what it sent). */
+  const closeFromBroker = () => toNode?.closed(false);
+  return { sched, broker, n, events, raw, stream, open, mute, closeFromBroker };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -142,6 +144,65 @@ function outcomes(events: readonly NodeEvent[]): string[] {
     e.type === "connect-failed" ? [e.reason] : e.type === "connected" ? ["connected"] : [],
   );
 }
+
+describe("a PUBLISH shorter than its topic length, read as a board reads it", () => {
+  const dropped = (t: ReturnType<typeof setup>) =>
+    t.events.flatMap((e) => (e.type === "drop" ? [`${e.reason} "${e.topic}"`] : []));
+
+  it("takes the next packet's first 2 bytes for the topic length of `30 00`: the PINGREQ behind it goes unanswered", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.stream(Buffer.from([0x30, 0x00, 0xc0, 0x00]));
+    t.sched.runUntil(3500);
+    // The guard lowered 0xc000 to 0: the callback got an empty topic, the core dropped it.
+    expect(dropped(t)).toEqual(['bad-topic ""']);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out);
+    // The stream is in step again behind it: the next PINGREQ is answered.
+    t.stream(Buffer.from([0xc0, 0x00]));
+    t.sched.runUntil(4000);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 1);
+    expect(t.n.connected).toBe(true);
+  });
+
+  it("hands the callback the topic lowered to what the packet holds, the payload empty, and acknowledges QoS 1", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.stream(Buffer.from([0x30, 0x02, 0x00, 0x05, 0xc0, 0x00])); // topic length 5 in a packet with room for 0
+    t.stream(Buffer.from([0x30, 0x03, 0x00, 0x04, 0x78])); // 4 claimed, 1 there
+    t.sched.runUntil(3500);
+    expect(dropped(t)).toEqual(['bad-topic ""', 'bad-topic "x"']);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 1); // the PINGRESP
+    t.stream(Buffer.from([0x32, 0x04, 0x00, 0x09, 0x00, 0x07])); // QoS 1, id 7, topic length 9
+    t.sched.runUntil(4000);
+    expect(dropped(t)).toHaveLength(3);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 2); // its PUBACK
+    expect(t.n.connected).toBe(true);
+  });
+});
+
+describe("a socket the broker closed with packets still in the RX buffer", () => {
+  it("reads them first, one per loop, as connected() is true while bytes remain (CLOSE_WAIT), then is lost", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    const at = t.sched.now();
+    // Three messages the core drops (not a topic of its own), and the broker's FIN right behind them.
+    for (const x of ["a", "b", "c"]) t.raw(publish(`tf/${x}`, "1", 0));
+    t.closeFromBroker();
+    t.sched.runUntil(at + 1000);
+    const dropped = t.events.flatMap((e) => (e.type === "drop" ? [e.topic] : []));
+    expect(dropped).toEqual(["tf/a", "tf/b", "tf/c"]);
+    const lost = t.events.filter((e) => e.type === "disconnected");
+    expect(lost.map((e) => (e.type === "disconnected" ? e.reason : ""))).toEqual(["closed"]);
+    const lastDrop = t.events.filter((e) => e.type === "drop").at(-1) as NodeEvent;
+    expect((lost[0] as NodeEvent).at).toBeGreaterThanOrEqual(lastDrop.at);
+  });
+});
 
 describe("the first packet after CONNECT, read as connect() reads it", () => {
   /** The node's first attempt answered by `bytes`, ahead of the broker's own CONNACK. */

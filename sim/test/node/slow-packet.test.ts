@@ -21,8 +21,11 @@ function bigPublish(total: number): Buffer {
   return Buffer.concat([head, topic, Buffer.alloc(rest - 2 - topic.length, 0x31)]);
 }
 
-/** A node on a broker that drops clients silent for 1.5 × keepalive (`sessions`), and a trickle. */
-function setup(sessions: boolean) {
+/**
+ * A node on a broker that drops clients silent for 1.5 × keepalive (`sessions`), and a trickle;
+ * `muted`: nothing the broker itself sends reaches the node (the trickle does).
+ */
+function setup(sessions: boolean, muted = false) {
   const sched = new FakeScheduler();
   const broker = new MemoryBroker(sched, { sessions });
   const inner = broker.wire();
@@ -39,6 +42,9 @@ function setup(sessions: boolean) {
       ended = false;
       return inner({
         ...h,
+        packet: (b) => {
+          if (!muted) h.packet(b);
+        },
         closed: (refused) => {
           ended = true;
           h.closed(refused);
@@ -47,12 +53,18 @@ function setup(sessions: boolean) {
     },
     sink: (e) => events.push(e),
   });
-  /** Puts `pk` on the connection from `from` on, `perTick` bytes every 100 ms, until `stopAt` or the broker closes it. */
-  const trickle = (pk: Buffer, from: number, perTick: number, stopAt = Number.POSITIVE_INFINITY) => {
+  /** Puts `pk` on the connection from `from` on, `perTick` bytes every `stepMs`, until `stopAt` or the broker closes it. */
+  const trickle = (
+    pk: Buffer,
+    from: number,
+    perTick: number,
+    stopAt = Number.POSITIVE_INFINITY,
+    stepMs = 100,
+  ) => {
     const h = toNode as WireHandlers;
     const f = new FrameSplitter(h.keepBytes);
     let last = from;
-    for (let off = 0, at = from; off < pk.length && at <= stopAt; off += perTick, at += 100) {
+    for (let off = 0, at = from; off < pk.length && at <= stopAt; off += perTick, at += stepMs) {
       const chunk = pk.subarray(off, off + perTick);
       sched.at(at, () => {
         if (ended || toNode !== h) return;
@@ -70,7 +82,8 @@ function setup(sessions: boolean) {
   const fromNode = (cmd: string, after: number) =>
     broker.received.filter((r) => r.client === "tf-A" && r.packet.cmd === cmd && r.at > after);
   const lost = () => events.filter((e) => e.type === "disconnected");
-  return { sched, broker, n, events, trickle, connectedAt, fromNode, lost };
+  const open = () => toNode !== undefined;
+  return { sched, broker, n, events, trickle, connectedAt, fromNode, lost, open };
 }
 
 describe("a packet that arrives slowly", () => {
@@ -135,5 +148,39 @@ describe("a packet that arrives slowly", () => {
     // The sketch connects again after its reconnect period.
     t.sched.runUntil(c + 5000 + 30_000);
     expect(t.n.connected).toBe(true);
+  });
+});
+
+describe("the signal that a packet is arriving", () => {
+  it("is no TCP segment: the link counts the packet's one segment, not one per read of it", () => {
+    const t = setup(false);
+    t.n.start();
+    t.sched.runUntil(3000);
+    const c = t.connectedAt();
+    const before = t.n.stats().link.down.segments;
+    t.trickle(bigPublish(1000), c + 3000, 40); // 25 reads, one packet
+    t.sched.runUntil(c + 8000);
+    expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
+    expect(t.n.stats().link.down.segments - before).toBe(1);
+  });
+});
+
+describe("a CONNACK that arrives slowly", () => {
+  it("fails 15 s after its last byte, not 15 s after the CONNECT: readByte() waits afresh per byte", () => {
+    const t = setup(false, true);
+    t.n.start();
+    while (!t.open()) t.sched.runUntil(t.sched.now() + 1);
+    const connectAt = t.sched.now();
+    // `20`, `02`, `00` one every 5 s, then silence: the 4th byte never comes.
+    const last = t.trickle(Buffer.from([0x20, 0x02, 0x00]), connectAt + 1, 1, Number.POSITIVE_INFINITY, 5000);
+    const failures = () => t.events.flatMap((e) => (e.type === "connect-failed" ? [e] : []));
+    t.sched.runUntil(connectAt + 24_000);
+    expect(failures()).toEqual([]);
+    t.sched.runUntil(connectAt + 26_000);
+    const failed = failures();
+    // connect() stops the socket with state() as it was: an answer that is no CONNACK it can read.
+    expect(failed.map((e) => e.reason)).toEqual(["bad-connack"]);
+    expect((failed[0] as NodeEvent).at - last()).toBeGreaterThanOrEqual(15_000);
+    expect((failed[0] as NodeEvent).at - last()).toBeLessThan(15_000 + 10);
   });
 });
