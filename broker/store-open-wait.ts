@@ -6,7 +6,7 @@
  * the disk answered; a SIGTERM meanwhile was not told, a second one was told "closing its
  * connections", and at the thaw the broker listened, served `/healthz`, then closed. Now, after
  * `STORE_STALLED_MS` (5 s), one line names the directory, the step it waits on and since when,
- * again every 30 s, and once it answers how long it took and whether the
+ * again every 30 s (each at that age: node/wait-told.ts), and once it answers how long it took and whether the
  * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem` is what
  * `--http`, opened before the store, answers `/healthz` with meanwhile (web/broker-server.ts). As the twins
  * service's own (twins/store-open-wait.ts). On Redis (`--redis`) the start's check (connecting, INFO,
@@ -18,7 +18,8 @@
  * injected Scheduler.
  */
 import type { Logger } from "pino";
-import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
+import { WaitTold } from "../node/wait-told.js";
 import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { STORE_STALLED_MS } from "./store-stall.js";
 
@@ -58,8 +59,7 @@ export class StoreOpenWait {
   #since: number | undefined;
   /** The date the wait began (`wallNow`), as the line shows it. */
   #sinceDate = 0;
-  #lastTold: number | undefined;
-  #timer: Timer | undefined;
+  #told: WaitTold | undefined;
   #stopping: string | undefined;
 
   constructor(
@@ -74,9 +74,12 @@ export class StoreOpenWait {
     this.#step = what;
     if (this.#stopping !== undefined) store.cancel?.();
     if (this.#since !== undefined) return;
-    this.#since = this.scheduler.now();
+    const since = this.scheduler.now();
+    this.#since = since;
     this.#sinceDate = this.scheduler.wallNow();
-    this.#timer = every(this.scheduler, 1000, () => this.#look());
+    this.#told = new WaitTold(this.scheduler, since, this.stalledMs, OPEN_WAIT_RETELL_MS, (ms) =>
+      this.#tell(ms),
+    );
   }
 
   /** The stop signal asked for while starting, if any: the broker then starts nothing. */
@@ -118,7 +121,7 @@ export class StoreOpenWait {
   waitedMs(): number | undefined {
     if (this.#since === undefined) return undefined;
     const ms = this.scheduler.now() - this.#since;
-    return ms >= this.stalledMs ? ms : undefined;
+    return ms >= this.stalledMs || this.#told?.told === true ? ms : undefined;
   }
 
   /** While the start waits `stalledMs` or more: what on (as `/healthz` would name it). */
@@ -133,13 +136,7 @@ export class StoreOpenWait {
     return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${store?.why}`;
   }
 
-  #look(): void {
-    const since = this.#since;
-    if (since === undefined) return;
-    const now = this.scheduler.now();
-    if (now - since < this.stalledMs) return;
-    if (this.#lastTold !== undefined && now - this.#lastTold < OPEN_WAIT_RETELL_MS) return;
-    this.#lastTold = now;
+  #tell(ms: number): void {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
     const store = this.#store;
     const the = store?.cancel === undefined ? "the " : "";
@@ -148,17 +145,18 @@ export class StoreOpenWait {
         ? "and no process ends before its write does, SIGKILL included"
         : "and a stop (SIGTERM, Ctrl-C) ends the wait at once";
     this.logger.warn(
-      { waitedMs: Math.round(now - since), step: this.#step },
-      `broker: ${the}${store?.where} has not answered in ${wholeSeconds(now - since)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${store?.why}; the broker ${then} once it does, ${held}`,
+      { waitedMs: Math.round(ms), step: this.#step },
+      `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ms)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${store?.why}; the broker ${then} once it does, ${held}`,
     );
   }
 
   /** The directory answered (or failed): told, if the wait was. */
   done(): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    const told = this.#told;
+    told?.cancel();
+    this.#told = undefined;
     const since = this.#since;
-    if (since === undefined || this.#lastTold === undefined) {
+    if (since === undefined || told?.told !== true) {
       this.#since = undefined;
       return;
     }
