@@ -100,6 +100,7 @@ export interface RedisStore {
 /** The start's wait for Redis at `url`, as the lines name it; `cancel` ends it (broker/store-open-wait.ts). */
 export const redisStartWait = (url: string, cancel: () => void): WaitedStore => ({
   where: `Redis at ${redactRedisUrl(url)}`,
+  article: false,
   why: REDIS_NOT_ANSWERING,
   cancel,
 });

@@ -6,7 +6,8 @@
  * the disk answered; a SIGTERM meanwhile was not told, a second one was told "closing its
  * connections", and at the thaw the broker listened, served `/healthz`, then closed. Now, after
  * `STORE_STALLED_MS` (5 s), one line names the directory, the step it waits on and since when,
- * again every 30 s (each at that age: node/wait-told.ts), and once it answers how long it took and whether the
+ * again every 30 s (each at that age: node/wait-told.ts), and once it answers how long it took and
+ * whether the
  * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem` is what
  * `--http`, opened before the store, answers `/healthz` with meanwhile (web/broker-server.ts). As the twins
  * service's own (twins/store-open-wait.ts). On Redis (`--redis`) the start's check (connecting, INFO,
@@ -27,6 +28,8 @@ import { STORE_STALLED_MS } from "./store-stall.js";
 export interface WaitedStore {
   /** `data directory mnt/b`, `Redis at redis://127.0.0.1:6379` (its password hidden). */
   readonly where: string;
+  /** Whether the lines say `the`/`its` before `where` (a data directory; Redis is named as it is). */
+  readonly article: boolean;
   /** What its silence may mean, and what to check. */
   readonly why: string;
   /** Ends the wait at once (a connection dropped); absent where nothing can (a write the kernel holds). */
@@ -36,6 +39,7 @@ export interface WaitedStore {
 /** The start's data directory (LevelDB). */
 export const dataDirectoryWait = (dir: string): WaitedStore => ({
   where: `data directory ${dir}`,
+  article: true,
   why: DISK_NOT_ANSWERING,
 });
 
@@ -132,14 +136,14 @@ export class StoreOpenWait {
 
   #waitText(ms: number): string {
     const store = this.#store;
-    const its = store?.cancel === undefined ? "its " : "";
+    const its = store?.article === true ? "its " : "";
     return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${store?.why}`;
   }
 
   #tell(ms: number): void {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
     const store = this.#store;
-    const the = store?.cancel === undefined ? "the " : "";
+    const the = store?.article === true ? "the " : "";
     const held =
       store?.cancel === undefined
         ? "and no process ends before its write does, SIGKILL included"
@@ -164,7 +168,7 @@ export class StoreOpenWait {
     const ms = this.scheduler.now() - since;
     // Ended by the stop, not answered: the stop's own line said so.
     if (this.#store?.cancel !== undefined && this.#stopping !== undefined) return;
-    const the = this.#store?.cancel === undefined ? "the " : "";
+    const the = this.#store?.article === true ? "the " : "";
     this.logger.info(
       { waitedMs: Math.round(ms) },
       `broker: ${the}${this.#store?.where} answered after ${wholeSeconds(ms)}: ` +
