@@ -7,10 +7,9 @@
  * connections", and at the thaw the broker listened, served `/healthz`, then closed. Now, after
  * `STORE_STALLED_MS` (5 s), one line names the directory, the step it waits on and since when,
  * again every 30 s (each at that age: node/wait-told.ts), and once it answers how long it took and
- * whether the
- * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem` is what
- * `--http`, opened before the store, answers `/healthz` with meanwhile (web/broker-server.ts). As the twins
- * service's own (twins/store-open-wait.ts). On Redis (`--redis`) the start's check (connecting, INFO,
+ * whether the broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem`
+ * is what `--http`, opened before the store, answers `/healthz` with meanwhile
+ * (web/broker-server.ts). As the twins service's own (twins/store-open-wait.ts). On Redis (`--redis`) the start's check (connecting, INFO,
  * PING: broker/redis-store.ts) waits alike on a Redis that accepts the connection and never answers
  * (stopped by kill -STOP, a paused container, a host swapping, another service on that port): the
  * start sat without a line, `/healthz` said only "its store is not open yet", a SIGTERM was not told
