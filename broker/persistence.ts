@@ -16,7 +16,7 @@ import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
 import { StoreCloseWait } from "./store-close-wait.js";
-import { StoppedWhileStarting, type StoreOpenWait } from "./store-open-wait.js";
+import { dataDirectoryWait, StoppedWhileStarting, type StoreOpenWait } from "./store-open-wait.js";
 import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -63,12 +63,16 @@ export async function openStore(
   if (redisUrl !== undefined) {
     if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
     if (logger === undefined) throw new Error("a Redis store needs a logger");
-    const { openRedisStore } = await import("./redis-store.js");
-    return {
-      ...(await openRedisStore(redisUrl, logger, scheduler)),
-      kind: "redis",
-      noBackup: NO_BACKUP_REDIS,
-    };
+    const { openRedisStore, redisStartWait } = await import("./redis-store.js");
+    // Its check at the start waits on a Redis that takes the connection and does not answer: told.
+    const store = await opened(
+      () =>
+        openRedisStore(redisUrl, logger, scheduler, (what, cancel) =>
+          opening?.step(redisStartWait(redisUrl, cancel), what),
+        ),
+      opening,
+    );
+    return { ...store, kind: "redis", noBackup: NO_BACKUP_REDIS };
   }
   if (dataDir === undefined) {
     const persistence = new IndexedMemoryPersistence();
@@ -83,13 +87,31 @@ export async function openStore(
     };
   }
   // Each step that writes or reads the directory is named: one a frozen disk holds is told.
-  let store: BrokerStore;
+  const where = dataDirectoryWait(dataDir);
+  return opened(
+    () => openLevelStore(dataDir, logger, scheduler, (what) => opening?.step(where, what)),
+    opening,
+  );
+}
+
+/**
+ * The store `open` opens, its wait told by `opening`. Stopped while it waited (for a data directory
+ * to answer, or for Redis, whose wait the stop ends): it lets the store go, and starts nothing.
+ */
+async function opened<S extends { close(): Promise<void> }>(
+  open: () => Promise<S>,
+  opening: StoreOpenWait | undefined,
+): Promise<S> {
+  let store: S;
   try {
-    store = await openLevelStore(dataDir, logger, scheduler, (what) => opening?.step(dataDir, what));
+    store = await open();
+  } catch (err) {
+    const stopped = opening?.stopping;
+    if (stopped !== undefined) throw new StoppedWhileStarting(stopped);
+    throw err;
   } finally {
     opening?.done();
   }
-  // Stopped while it waited for its data directory: it lets the store go, and starts nothing.
   const stopped = opening?.stopping;
   if (stopped === undefined) return store;
   await store.close();

@@ -4,7 +4,8 @@
  * retained messages in Redis; mqemitter-redis carries every publish between the brokers over Redis
  * pub/sub (at most once: a message in flight when a broker or Redis dies is gone; docs/cluster.md).
  *
- * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL.
+ * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL;
+ * one that takes the connection and does not answer holds the start, which is told (`step`).
  * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
  * and the return are logged once each; requests wait meanwhile, and a publish that goes out before
  * the other brokers have subscribed again is lost. A Redis that refuses writes (at its maxmemory:
@@ -22,6 +23,7 @@ import type { StoreHealth } from "./figures.js";
 import { redisConsoleQuieter } from "./redis-console.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
+import { REDIS_NOT_ANSWERING, type WaitedStore } from "./store-open-wait.js";
 import { monotonicNow, type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 import { type KeptWill, unsupersededWills } from "./superseded-wills.js";
 
@@ -33,6 +35,8 @@ const REDIS_FAILURE: StoreFailureText = {
 
 /** How long the start waits for Redis to answer before it gives up. */
 const PROBE_TIMEOUT_MS = 3000;
+/** How long the start's check waits for its connection's goodbye before dropping it. */
+const PROBE_GOODBYE_MS = 100;
 /** How long closing waits for Redis to say goodbye before the connections are dropped. */
 const QUIT_TIMEOUT_MS = 2000;
 
@@ -93,16 +97,42 @@ export interface RedisStore {
   close(): Promise<void>;
 }
 
-/** One connection that does not retry: for the start's check only. */
-async function probe(url: string, quiet: (conn: Redis) => void): Promise<void> {
+/** The start's wait for Redis at `url`, as the lines name it; `cancel` ends it (broker/store-open-wait.ts). */
+export const redisStartWait = (url: string, cancel: () => void): WaitedStore => ({
+  where: `Redis at ${redactRedisUrl(url)}`,
+  article: false,
+  why: REDIS_NOT_ANSWERING,
+  cancel,
+});
+
+/** The start's steps on Redis, told while one waits: each with what ends it (the connection dropped). */
+export type RedisStartStep = (what: string, cancel: () => void) => void;
+
+/**
+ * One connection that does not retry: for the start's check only. A Redis that takes the connection
+ * and never answers (stopped, paused, swapping) holds it with no timeout: `step` tells that wait, and
+ * its `cancel` (a stop) drops the connection.
+ */
+async function probe(url: string, quiet: (conn: Redis) => void, step?: RedisStartStep): Promise<void> {
   const conn = new Redis(url, {
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
+    // Its goodbye is not waited for: a stop's end held the process 2 s (ioredis's default).
+    disconnectTimeout: PROBE_GOODBYE_MS,
   });
   quiet(conn);
+  // A stop drops the connection (disconnect() alone waits for a goodbye a stopped Redis never
+  // sends), or keeps it from being made when it came first.
+  let stopped = false;
+  step?.("connecting and checking that it answers: INFO, PING", () => {
+    stopped = true;
+    conn.disconnect();
+    conn.stream?.destroy();
+  });
+  if (stopped) throw new Error(`the start's check of Redis at ${redactRedisUrl(url)} was stopped`);
   // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the rejection ("Connection is closed").
   let cause: Error | undefined;
   conn.on("error", (err: Error) => {
@@ -164,12 +194,13 @@ export async function openRedisStore(
   url: string,
   logger: Logger,
   scheduler: Scheduler = new RealScheduler(),
+  step?: RedisStartStep,
 ): Promise<RedisStore> {
   const problem = redisUrlProblem(url);
   if (problem !== undefined) throw new Error(`--redis ${problem}`);
   // ioredis's own console lines (a password Redis does not need, …) told in the log, once.
   const quiet = redisConsoleQuieter(redactRedisUrl(url), logger);
-  await probe(url, quiet);
+  await probe(url, quiet, step);
   // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
   // store write that still fails is an error aedes logs for that client.
   const options: RedisOptions = { maxRetriesPerRequest: null };

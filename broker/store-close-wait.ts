@@ -6,14 +6,17 @@
  * the log after SIGTERM, the process still there. Now, once the oldest write the stop waits for has
  * waited `STORE_STALLED_MS` (at once if it already has), one WARN says what the stop waits for (how
  * many writes, the oldest named, how long), that a second SIGTERM does not cut it short, and what
- * SIGKILL would lose. Checked every second on the injected Scheduler, from the stop's beginning (the
- * clients' last-seen times are saved before the store's close: broker/session-expiry.ts) until the
- * store has closed. Once the writes it waited for are stored, one line says so and that the broker
+ * SIGKILL would lose. Looked at on the injected Scheduler from the stop's beginning (the clients'
+ * last-seen times are saved before the store's close: broker/session-expiry.ts) until the store has
+ * closed: when the oldest write under way turns 5 s old, or each second while none is under way.
+ * Looked at once a second from the stop's beginning, the WARN came up to a second after the write's
+ * 5 s, and a stall the store's own watch told meanwhile could end before it (the stop's end line
+ * then named a wait the stop had not told). Once the writes it waited for are stored, one line says so and that the broker
  * stops: the running broker's "finishes writes again … what waited for them goes out now" said
  * what a stop no longer does.
  */
 import type { Logger } from "pino";
-import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler, Timer } from "../node/scheduler.js";
 import { STORE_STALL_CHECK_MS, STORE_STALLED_MS, type WriteProgress, waitingText } from "./store-stall.js";
 
 /** What SIGKILL costs while the stop waits on the disk, and what it does not cure. */
@@ -34,7 +37,6 @@ export class StoreCloseWait {
     private readonly logger: Logger,
   ) {
     this.began = scheduler.now();
-    this.timer = every(scheduler, STORE_STALL_CHECK_MS, () => this.check());
     this.check();
   }
 
@@ -63,15 +65,25 @@ export class StoreCloseWait {
 
   /** The store has closed (or the stop gave up on it): nothing more to tell. */
   stop(): void {
+    this.#pending = false;
     this.timer?.cancel();
     this.timer = undefined;
   }
 
+  /** Not told yet: once the oldest write under way is `STORE_STALLED_MS` old, at that age. */
+  #pending = true;
+
   private check(): void {
-    if (this.timer === undefined) return;
+    this.timer = undefined;
+    if (!this.#pending) return;
     const oldest = this.writes.underWay.oldest();
     const now = this.scheduler.now();
-    if (oldest === undefined || now - oldest.since < STORE_STALLED_MS) return;
+    if (oldest === undefined || now - oldest.since < STORE_STALLED_MS) {
+      // Looked at again when the oldest would be 5 s old (one begun meanwhile is younger), or in a second.
+      const due = oldest === undefined ? now + STORE_STALL_CHECK_MS : oldest.since + STORE_STALLED_MS;
+      this.timer = this.scheduler.at(due, () => this.check());
+      return;
+    }
     this.stop();
     this.#toldSince = oldest.since;
     const waitedMs = Math.round(now - this.began);

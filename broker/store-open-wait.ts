@@ -6,15 +6,45 @@
  * the disk answered; a SIGTERM meanwhile was not told, a second one was told "closing its
  * connections", and at the thaw the broker listened, served `/healthz`, then closed. Now, after
  * `STORE_STALLED_MS` (5 s), one line names the directory, the step it waits on and since when,
- * again every 30 s, and once it answers how long it took and whether the
- * broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem` is what
- * `--http`, opened before the store, answers `/healthz` with meanwhile (web/broker-server.ts). As the twins
- * service's own (twins/store-open-wait.ts). Times come from the injected Scheduler.
+ * again every 30 s (each at that age: node/wait-told.ts), and once it answers how long it took and
+ * whether the broker starts: a stop asked for meanwhile starts nothing (broker/server.ts). `problem`
+ * is what `--http`, opened before the store, answers `/healthz` with meanwhile
+ * (web/broker-server.ts). As the twins service's own (twins/store-open-wait.ts). On Redis (`--redis`) the start's check (connecting, INFO,
+ * PING: broker/redis-store.ts) waits alike on a Redis that accepts the connection and never answers
+ * (stopped by kill -STOP, a paused container, a host swapping, another service on that port): the
+ * start sat without a line, `/healthz` said only "its store is not open yet", a SIGTERM was not told
+ * and the broker listened at Redis's return only to close. Its wait is told in the same words, naming
+ * Redis; a stop ends it at once (the connection is dropped: no write is held). Times come from the
+ * injected Scheduler.
  */
 import type { Logger } from "pino";
-import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
+import { WaitTold } from "../node/wait-told.js";
 import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { STORE_STALLED_MS } from "./store-stall.js";
+
+/** What the start waits on, as its lines name it. */
+export interface WaitedStore {
+  /** `data directory mnt/b`, `Redis at redis://127.0.0.1:6379` (its password hidden). */
+  readonly where: string;
+  /** Whether the lines say `the`/`its` before `where` (a data directory; Redis is named as it is). */
+  readonly article: boolean;
+  /** What its silence may mean, and what to check. */
+  readonly why: string;
+  /** Ends the wait at once (a connection dropped); absent where nothing can (a write the kernel holds). */
+  readonly cancel?: () => void;
+}
+
+/** The start's data directory (LevelDB). */
+export const dataDirectoryWait = (dir: string): WaitedStore => ({
+  where: `data directory ${dir}`,
+  article: true,
+  why: DISK_NOT_ANSWERING,
+});
+
+/** What a Redis that takes the connection and does not answer may be. */
+export const REDIS_NOT_ANSWERING =
+  "check that the Redis server is running and not stopped (kill -STOP, a paused container), swapping or loading its data, and that --redis names a Redis server";
 
 /** How often a wait still under way is told again. */
 export const OPEN_WAIT_RETELL_MS = 30_000;
@@ -27,13 +57,12 @@ export class StoppedWhileStarting extends Error {
 }
 
 export class StoreOpenWait {
-  #where: string | undefined;
+  #store: WaitedStore | undefined;
   #step = "";
   #since: number | undefined;
   /** The date the wait began (`wallNow`), as the line shows it. */
   #sinceDate = 0;
-  #lastTold: number | undefined;
-  #timer: Timer | undefined;
+  #told: WaitTold | undefined;
   #stopping: string | undefined;
 
   constructor(
@@ -42,14 +71,18 @@ export class StoreOpenWait {
     private readonly stalledMs = STORE_STALLED_MS,
   ) {}
 
-  /** The start begins a step on data directory `dir` (`opening it as a LevelDB store`). */
-  step(dir: string, what: string): void {
-    this.#where = `data directory ${dir}`;
+  /** The start begins a step on `store` (`opening it as a LevelDB store`); one asked to stop is ended. */
+  step(store: WaitedStore, what: string): void {
+    this.#store = store;
     this.#step = what;
+    if (this.#stopping !== undefined) store.cancel?.();
     if (this.#since !== undefined) return;
-    this.#since = this.scheduler.now();
+    const since = this.scheduler.now();
+    this.#since = since;
     this.#sinceDate = this.scheduler.wallNow();
-    this.#timer = every(this.scheduler, 1000, () => this.#look());
+    this.#told = new WaitTold(this.scheduler, since, this.stalledMs, OPEN_WAIT_RETELL_MS, (ms) =>
+      this.#tell(ms),
+    );
   }
 
   /** The stop signal asked for while starting, if any: the broker then starts nothing. */
@@ -64,6 +97,18 @@ export class StoreOpenWait {
   stop(signal: string): boolean {
     const again = this.#stopping !== undefined;
     this.#stopping ??= signal;
+    const store = this.#since === undefined ? undefined : this.#store;
+    if (store?.cancel !== undefined) {
+      // Nothing holds the process: the wait ends now, and the start with it.
+      if (!again) {
+        const ms = this.scheduler.now() - (this.#since ?? 0);
+        this.logger.info(
+          `${signal}: the broker stops without starting; it waited ${wholeSeconds(ms)} for ${store.where} to answer (${this.#step})`,
+        );
+      }
+      store.cancel();
+      return !again;
+    }
     const waited = this.waitedMs();
     if (waited === undefined) return false;
     const what = this.#waitText(waited);
@@ -79,7 +124,7 @@ export class StoreOpenWait {
   waitedMs(): number | undefined {
     if (this.#since === undefined) return undefined;
     const ms = this.scheduler.now() - this.#since;
-    return ms >= this.stalledMs ? ms : undefined;
+    return ms >= this.stalledMs || this.#told?.told === true ? ms : undefined;
   }
 
   /** While the start waits `stalledMs` or more: what on (as `/healthz` would name it). */
@@ -89,37 +134,43 @@ export class StoreOpenWait {
   }
 
   #waitText(ms: number): string {
-    return `waits for its ${this.#where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${DISK_NOT_ANSWERING}`;
+    const store = this.#store;
+    const its = store?.article === true ? "its " : "";
+    return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${store?.why}`;
   }
 
-  #look(): void {
-    const since = this.#since;
-    if (since === undefined) return;
-    const now = this.scheduler.now();
-    if (now - since < this.stalledMs) return;
-    if (this.#lastTold !== undefined && now - this.#lastTold < OPEN_WAIT_RETELL_MS) return;
-    this.#lastTold = now;
+  #tell(ms: number): void {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
+    const store = this.#store;
+    const the = store?.article === true ? "the " : "";
+    const held =
+      store?.cancel === undefined
+        ? "and no process ends before its write does, SIGKILL included"
+        : "and a stop (SIGTERM, Ctrl-C) ends the wait at once";
     this.logger.warn(
-      { waitedMs: Math.round(now - since), step: this.#step },
-      `broker: the ${this.#where} has not answered in ${wholeSeconds(now - since)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${DISK_NOT_ANSWERING}; the broker ${then} once it does, and no process ends before its write does, SIGKILL included`,
+      { waitedMs: Math.round(ms), step: this.#step },
+      `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ms)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${store?.why}; the broker ${then} once it does, ${held}`,
     );
   }
 
   /** The directory answered (or failed): told, if the wait was. */
   done(): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    const told = this.#told;
+    told?.cancel();
+    this.#told = undefined;
     const since = this.#since;
-    if (since === undefined || this.#lastTold === undefined) {
+    if (since === undefined || told?.told !== true) {
       this.#since = undefined;
       return;
     }
     this.#since = undefined;
     const ms = this.scheduler.now() - since;
+    // Ended by the stop, not answered: the stop's own line said so.
+    if (this.#store?.cancel !== undefined && this.#stopping !== undefined) return;
+    const the = this.#store?.article === true ? "the " : "";
     this.logger.info(
       { waitedMs: Math.round(ms) },
-      `broker: the ${this.#where} answered after ${wholeSeconds(ms)}: ` +
+      `broker: ${the}${this.#store?.where} answered after ${wholeSeconds(ms)}: ` +
         (this.#stopping === undefined
           ? "the broker starts"
           : `the broker stops without starting (${this.#stopping})`),

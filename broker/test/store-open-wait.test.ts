@@ -13,7 +13,9 @@ import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { LateHost } from "../../node/test/late-host.js";
 import { runBrokerCommand } from "../command.js";
+import { dataDirectoryWait, StoreOpenWait } from "../store-open-wait.js";
 import { freezeLevel, unfreezeLevel } from "./frozen-level.js";
 
 const dirs: string[] = [];
@@ -102,5 +104,32 @@ describe("the broker starting on a data directory that does not answer", () => {
     expect(s.said("answered after 5 s: the broker starts")).toHaveLength(1);
     s.abort.abort();
     await s.done;
+  });
+});
+
+describe("the start's wait, told on a host that runs its timers late", () => {
+  it("says 5 s at 5 s and 35 s at 35 s: the wait's real age, not a once-a-second look's drift", () => {
+    const lines: { msg: string; waitedMs?: number }[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const fake = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+    const wait = new StoreOpenWait(new LateHost(fake, 150), logger);
+    wait.step(dataDirectoryWait("mnt/b"), "opening it as a LevelDB store");
+    fake.advance(5_150);
+    expect(lines.map((l) => l.waitedMs)).toEqual([5_150]);
+    expect(lines[0]?.msg).toContain("broker: the data directory mnt/b has not answered in 5 s (opening it");
+    fake.advance(29_999);
+    expect(lines).toHaveLength(1);
+    fake.advance(1);
+    expect(lines.map((l) => l.waitedMs)).toEqual([5_150, 35_150]);
+    expect(lines[1]?.msg).toContain(
+      "has not answered in 35 s (opening it as a LevelDB store, since 2026-01-01T00:00:00.000Z)",
+    );
+    fake.advance(30_000);
+    expect(lines.map((l) => l.waitedMs)).toEqual([5_150, 35_150, 65_150]);
+    fake.advance(1_000);
+    wait.done();
+    expect(lines.at(-1)?.msg).toBe("broker: the data directory mnt/b answered after 66 s: the broker starts");
+    fake.advance(60_000);
+    expect(lines).toHaveLength(4);
   });
 });

@@ -144,6 +144,41 @@ describe("the broker stopping on a data directory whose writes stop finishing", 
   });
 });
 
+describe("the broker stopping between two of its looks at a write that stops finishing", () => {
+  it("says what it waits for when the oldest write turns 5 s old, and its end after the store's stall", async () => {
+    const { dataDir, lines, sched, b } = await brokerOnDisk("store-stall-between-");
+    const { thaw } = freezeLevel("put");
+    const published = retained(b, "tf/report/n-1").catch(() => {});
+    // The stop begins half a second off the store's own once-a-second looks.
+    sched.advance(2_500);
+    const closing = b.close();
+    const waits = () =>
+      lines.filter((l) => l.level === 40 && l.msg.startsWith("stopping:")).map((l) => l.msg);
+    await vi.waitFor(() => expect(b.figures.listening()).toBe(false), { timeout: 10_000 });
+    for (let i = 0; i < 20; i++) await hostTurn();
+    sched.advance(2_499);
+    expect(waits()).toEqual([]);
+    sched.advance(1);
+    // At the write's 5 s, beside the store's own stall: not at the stop's next look, 0.5 s later.
+    expect(waits()).toEqual([
+      expect.stringContaining("(1 waiting, the oldest a retained message for tf/report/n-1, for 5.0 s)"),
+    ]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      expect.stringContaining(`data directory ${dataDir} has finished no write for 5 s`),
+    ]);
+    // The stall ends before the stop's next look would have come: its end is the stop's line.
+    sched.advance(200);
+    thaw();
+    await published;
+    await closing;
+    expect(waits()[1]).toBe(
+      `stopping: data directory ${dataDir} answered again after 5.2 s: the writes the stop waited for are stored; stopping`,
+    );
+    expect(lines.filter((l) => l.msg.includes("goes out now"))).toEqual([]);
+    expect(lines.at(-1)?.msg).toBe("broker closed");
+  });
+});
+
 describe("a retained message queued behind another of its topic when the broker stops on a frozen disk", () => {
   it("is written once the disk answers, before the store closes, and kept for the next start", async () => {
     const { dataDir, logger, lines, sched, b } = await brokerOnDisk("store-stall-chain-");

@@ -4,6 +4,7 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
+import { LateHost } from "../../node/test/late-host.js";
 import { SAVE_STALLED_MS } from "../desire-saver.js";
 import { STOP_WAIT_LOG_MS } from "../stop-wait.js";
 import { openingTold } from "../store-open-wait.js";
@@ -58,5 +59,18 @@ describe("opening the store, told", () => {
     );
     sched.advance(10 * STOP_WAIT_LOG_MS);
     expect(lines).toEqual([]);
+  });
+
+  it("says 5 s at 5 s and 35 s at 35 s on a host that runs its timers late", async () => {
+    const { sched, lines, logger, opening, answer } = setUp();
+    const told = openingTold(opening, "/data", new LateHost(sched, 150), logger);
+    sched.advance(5_150);
+    expect(lines.map((l) => l.waitedMs)).toEqual([5_150]);
+    expect(lines[0]?.msg).toMatch(/^twins: the data directory \/data has not answered in 5 s:/);
+    sched.advance(30_000);
+    expect(lines.map((l) => l.waitedMs)).toEqual([5_150, 35_150]);
+    expect(lines[1]?.msg).toMatch(/^twins: the data directory \/data has not answered in 35 s:/);
+    answer("store");
+    await told;
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * The broker starting on a Redis that takes the connection and never answers (stopped by kill -STOP,
+ * a paused container, another service on that port): the start's check (INFO, PING) waits with no
+ * timeout. Before, the start sat without a line, `--http`'s `/healthz` said only "its store is not
+ * open yet", a SIGTERM was not told and did not end the wait. Now the wait is told after 5 s naming
+ * Redis, `/healthz` names it with how long, and a stop ends it at once: the broker starts nothing.
+ * Redis is a TCP server here that accepts and answers nothing, as a stopped one does; the clock is
+ * a fake one.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import pino from "pino";
+import { afterEach, expect, it } from "vitest";
+import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { runBrokerCommand, type StartingBroker } from "../command.js";
+
+const servers: { server: Server; sockets: Socket[] }[] = [];
+afterEach(async () => {
+  for (const { server, sockets } of servers.splice(0)) {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+interface Line {
+  level: number;
+  msg: string;
+}
+
+/** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads ioredis). */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const end = performance.now() + 20_000;
+  while (!ok() && performance.now() < end) await hostTurn();
+  if (!ok()) throw new Error(`never happened: ${what}`);
+}
+
+/** A "Redis" that takes connections and says nothing, as a stopped one does. */
+async function silentRedis(): Promise<{ url: string; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    sockets.push(s);
+    s.on("error", () => {});
+    // Read and dropped: what a stopped Redis's kernel does with the bytes (they wait unread).
+    s.resume();
+  });
+  servers.push({ server, sockets });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `redis://127.0.0.1:${port}`, sockets };
+}
+
+it("tells the wait for a Redis that does not answer, names it to --http, and a stop ends it at once", async () => {
+  const redis = await silentRedis();
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  let starting: StartingBroker | undefined;
+  let listened = false;
+  let ended = false;
+  const done = runBrokerCommand(
+    { host: "127.0.0.1", port: "0", redis: redis.url },
+    {
+      logger,
+      scheduler: sched,
+      http: async (s) => {
+        starting = s;
+        return { started: () => {}, close: async () => {} };
+      },
+      onListening: () => {
+        listened = true;
+      },
+    },
+  ).finally(() => {
+    ended = true;
+  });
+  await until(() => redis.sockets.length > 0, "the start's check connected");
+  const said = (text: string) => lines.filter((l) => l.msg.includes(text)).map((l) => l.msg);
+  expect(starting?.problem()).toBeUndefined();
+  for (let i = 0; i < 5; i++) {
+    sched.advance(1000);
+    await hostTurn();
+  }
+  expect(said("has not answered")).toEqual([
+    `broker: Redis at ${redis.url} has not answered in 5 s (connecting and checking that it answers: INFO, ` +
+      "PING, since 2026-01-01T00:00:00.000Z): check that the Redis server is running and not stopped " +
+      "(kill -STOP, a paused container), swapping or loading its data, and that --redis names a Redis " +
+      "server; the broker starts once it does, and a stop (SIGTERM, Ctrl-C) ends the wait at once",
+  ]);
+  // What --http's /healthz answers 503 with (web/broker-server.ts).
+  expect(starting?.problem()).toBe(
+    `the start waits for Redis at ${redis.url} to answer (connecting and checking that it answers: INFO, ` +
+      "PING), not answering for 5 s: check that the Redis server is running and not stopped (kill -STOP, " +
+      "a paused container), swapping or loading its data, and that --redis names a Redis server",
+  );
+  sched.advance(2000);
+  process.emit("SIGTERM", "SIGTERM");
+  await until(() => ended, "the start ended by the stop");
+  await done;
+  expect(lines.filter((l) => l.msg.startsWith("SIGTERM")).map((l) => l.msg)).toEqual([
+    `SIGTERM: the broker stops without starting; it waited 7 s for Redis at ${redis.url} to answer ` +
+      "(connecting and checking that it answers: INFO, PING)",
+    "SIGTERM while the broker was starting: it stops without starting",
+  ]);
+  expect(listened).toBe(false);
+  expect(said("listening")).toEqual([]);
+  // The start's connection is dropped, not left to a Redis that may never say goodbye.
+  await until(() => redis.sockets.every((s) => s.closed), "the connection closed");
+});
