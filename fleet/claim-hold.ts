@@ -11,9 +11,10 @@
  * connection stayed up (a will of an earlier connection of the claim published late, after a broker
  * freeze; another run's `--fresh`; a tool clearing retained messages) went unnoticed, the ids
  * unclaimed for the rest of the run: the claim's connection stays subscribed to the claims and claims
- * the ids again when it sees its own cleared or replaced. A claim another run took on any of the ids
- * while this one had none is said and left alone: this run does not claim over it. Each time the
- * claim was not held is kept for the run's report (losses()).
+ * the ids again when it sees its own cleared or replaced, a clear that came while it did so included
+ * (it was ignored, the claim left cleared on the broker, the run saying it was held again). A claim
+ * another run took on any of the ids while this one had none is said and left alone: this run does
+ * not claim over it. Each time the claim was not held is kept for the run's report (losses()).
  */
 import type mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
@@ -133,8 +134,14 @@ export function holdClaim(
   const losses: ClaimLoss[] = [...earlier];
   let retry: Timer | undefined;
   let connecting: AbortController | undefined;
-  /** The connection a read of the claims held and a claim again is under way on: a clear seen meanwhile is part of it. */
+  /** The connection a read of the claims held and a claim again is under way on. */
   let claimingOn: mqtt.MqttClient | undefined;
+  /**
+   * The claim's last payload seen while a claim again was under way, unless it was its own: a clear
+   * the broker took after the claim again's publish. Ignored, the claim stayed cleared on the broker,
+   * the run saying it was held again.
+   */
+  let missed: Buffer | undefined;
   /** The claims the connection's subscription passed on, topic → payload (its own included). */
   const claims = new Map<string, Buffer>();
   const listeners = new Set<() => void>();
@@ -170,7 +177,12 @@ export function holdClaim(
    * named (claims in other topics alone count for them) are not taken as claimed.
    */
   const watched = (c: mqtt.MqttClient, payload: Buffer) => {
-    if (closing || c !== current || claimingOn === c || payload.toString() === link.body) return;
+    if (closing || c !== current) return;
+    const own = payload.toString() === link.body;
+    // Seen while a claim again is under way: a clear before its publish is written over by it, and
+    // the publish passed back comes after it; one after it is seen once the claim again is done.
+    if (claimingOn === c) missed = own ? undefined : payload;
+    if (claimingOn === c || own) return;
     const cleared = payload.length === 0;
     begin(cleared ? "cleared" : "replaced");
     warn(
@@ -219,11 +231,15 @@ export function holdClaim(
    */
   const claimOn = async (c: mqtt.MqttClient) => {
     claimingOn = c;
+    missed = undefined;
     try {
       await claimAgain(c);
     } finally {
       if (claimingOn === c) claimingOn = undefined;
     }
+    const after = missed;
+    missed = undefined;
+    if (after !== undefined) watched(c, after);
   };
   const claimAgain = async (c: mqtt.MqttClient) => {
     const cut = new Promise<never>((_, reject) =>
