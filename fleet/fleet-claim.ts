@@ -25,6 +25,7 @@ import {
   type ClaimLink,
   type ClaimLoss,
   type ClaimNotHeld,
+  type ClaimSay,
   clearClaim,
   type FleetClaim,
   holdClaim,
@@ -80,7 +81,7 @@ export const claimTopic = (prefix: Prefix, token: string): string => `${prefix}/
 export async function claimFleet(
   o: ClaimOptions,
   scheduler: Scheduler,
-  warn: (line: string) => void,
+  warn: ClaimSay,
   stop?: AbortSignal,
 ): Promise<FleetClaim> {
   const token = o.token ?? randomBytes(6).toString("hex");
