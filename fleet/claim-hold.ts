@@ -69,6 +69,8 @@ export interface FleetClaim {
   close(): Promise<void>;
   /** The times the claim was not held mid-run, in order (none: an empty list). */
   losses(): readonly ClaimLoss[];
+  /** When close() began (the scheduler's clock): a loss not held again lasted until then. */
+  closedAt?(): number | undefined;
 }
 
 /** A claim taken: where, on what connection, its topic and payload. */
@@ -310,10 +312,13 @@ export function holdClaim(
   };
 
   hold(client);
+  let closedAt: number | undefined;
   return {
     topic: link.topic,
     losses: () => losses,
+    closedAt: () => closedAt,
     close: async () => {
+      closedAt ??= scheduler.now();
       closing = true;
       retry?.cancel();
       connecting?.abort(new Error("the run ended"));

@@ -46,7 +46,7 @@ export const claimField = (c: ClaimReport | undefined): { claim?: ClaimReport } 
 
 /** The claim's losses as the report keeps them; undefined when it was held and never lost (or none was tried). */
 export function claimReport(
-  claim: Pick<FleetClaim, "topic" | "losses" | "notHeld"> | undefined,
+  claim: Pick<FleetClaim, "topic" | "losses" | "notHeld" | "closedAt"> | undefined,
   pressStartMs: number,
   endMs: number,
 ): ClaimReport | undefined {
@@ -55,6 +55,8 @@ export function claimReport(
     return { topic: claim.topic, losses: [], held: false, why: no.why, waitedMs: ms(no.waitedMs) };
   const losses = claim?.losses() ?? [];
   if (claim === undefined || losses.length === 0) return undefined;
+  // Read once the claim was cleared (a shard's report), a loss not held again lasted until that clear.
+  const until = Math.max(endMs, claim.closedAt?.() ?? endMs);
   return {
     topic: claim.topic,
     losses: losses.map((l) => ({
@@ -64,7 +66,7 @@ export function claimReport(
       ...(l.takenBy !== undefined ? { takenBy: { ...l.takenBy, afterMs: ms(l.takenBy.afterMs) } } : {}),
       ...(l.gaveUp !== undefined ? { gaveUp: { ...l.gaveUp, withinMs: ms(l.gaveUp.withinMs) } } : {}),
       ...(l.heldAgainMs === undefined && l.takenBy === undefined
-        ? { untilEndMs: ms(endMs - pressStartMs) }
+        ? { untilEndMs: ms(until - pressStartMs) }
         : {}),
     })),
   };

@@ -54,3 +54,10 @@ it("keeps a claim given up, cleared too often, as not held again to the end", ()
     { atMs: 2_000, why: "cleared", gaveUp: { clears: 5, withinMs: 1_234.6 }, untilEndMs: 38_000 },
   ]);
 });
+
+it("counts a loss not held again until the claim's own clear when the report is read after it", () => {
+  const claim = { ...claimOf([{ atMs: 41_000, why: "cleared" }]), closedAt: () => 43_000 };
+  expect(claimReport(claim, 2_000, 40_000)?.losses).toEqual([
+    { atMs: 39_000, why: "cleared", untilEndMs: 41_000 },
+  ]);
+});
