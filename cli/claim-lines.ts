@@ -1,8 +1,8 @@
 /**
  * The summary's lines on the run's claim on its ids (the report's `claim`, fleet/claim-report.ts, and
  * a merged report's `shardClaims`, fleet/shard-claims.ts): each time it was not held mid-run, why,
- * and whether it was held again or left to another run; a run that went on without one at all; in a
- * merged report, which shard each line is of.
+ * and whether it was held again, left to another run or given up; a run that went on without one
+ * at all; in a merged report, which shard each line is of.
  */
 import type { ClaimReport } from "../fleet/claim-report.js";
 import type { Report } from "../fleet/report.js";
@@ -33,7 +33,9 @@ function linesOf(c: ClaimReport, of: string): string[] {
         ? `another run claimed ${l.takenBy.ids} of the ids ${s(l.takenBy.afterMs)} later (${l.takenBy.topic}): left to it, both runs' nodes on those ids`
         : l.heldAgainAfterMs !== undefined
           ? `held again ${s(l.heldAgainAfterMs)} later`
-          : `not held again by the end (${timeText(l.untilEndMs ?? l.atMs)}): the ids unclaimed until then`;
+          : l.gaveUp !== undefined
+            ? `given up, cleared ${l.gaveUp.clears} times in ${s(l.gaveUp.withinMs)} (something keeps clearing it): the ids unclaimed until the end (${timeText(l.untilEndMs ?? l.atMs)})`
+            : `not held again by the end (${timeText(l.untilEndMs ?? l.atMs)}): the ids unclaimed until then`;
     return `       claim lost     ${of}${atText(l.atMs)} (${WHY[l.why] ?? l.why}), ${end}`;
   });
 }

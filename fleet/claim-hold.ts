@@ -11,15 +11,18 @@
  * connection stayed up (a will of an earlier connection of the claim published late, after a broker
  * freeze; another run's `--fresh`; a tool clearing retained messages) went unnoticed, the ids
  * unclaimed for the rest of the run: the claim's connection stays subscribed to the claims and claims
- * the ids again when it sees its own cleared or replaced. A claim another run took on any of the ids
- * while this one had none is said and left alone: this run does not claim over it. Each time the
- * claim was not held is kept for the run's report (losses()).
+ * the ids again when it sees its own cleared or replaced, a clear that came while it did so included
+ * (it was ignored, the claim left cleared on the broker, the run saying it was held again). Cleared
+ * too often, it gives up (fleet/claim-clears.ts). A claim another run took on any of the ids while
+ * this one had none is said and left alone: this run does not claim over it. Each time the claim was
+ * not held is kept for the run's report (losses()).
  */
 import type mqtt from "mqtt";
 import type { IClientOptions } from "mqtt";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
+import { ClaimClears, type ClearsGivenUp, givenUpLine } from "./claim-clears.js";
 import { claimedOf } from "./claim-ids.js";
 import { retainedSettled } from "./waits.js";
 
@@ -33,14 +36,19 @@ export const RECLAIM_RETRY_MS = 1_000;
  * A time the run's claim was not held mid-run: since `atMs` (the scheduler's clock), `why` (its
  * connection lost; the claim cleared or replaced on the broker while the connection stayed up), held
  * again `heldAgainMs` later, or left to another run that claimed the ids meanwhile (`takenBy`). Neither:
- * not held again when the run ended.
+ * not held again when the run ended (`gaveUp`: no longer claimed, cleared too often).
  */
 export interface ClaimLoss {
   readonly atMs: number;
   readonly why: "connection" | "cleared" | "replaced";
   heldAgainMs?: number;
   takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
+  /** Cleared too often (fleet/claim-clears.ts): not claimed again for the rest of the run. */
+  gaveUp?: ClearsGivenUp;
 }
+
+/** Where the claim's lines go: a warning, or (`error`) the claim given up. */
+export type ClaimSay = (line: string, level?: "error") => void;
 
 /**
  * The run started with no claim at all (fleet/fleet-claim.ts): the broker never passed it back
@@ -61,6 +69,8 @@ export interface FleetClaim {
   close(): Promise<void>;
   /** The times the claim was not held mid-run, in order (none: an empty list). */
   losses(): readonly ClaimLoss[];
+  /** When close() began (the scheduler's clock): a loss not held again lasted until then. */
+  closedAt?(): number | undefined;
 }
 
 /** A claim taken: where, on what connection, its topic and payload. */
@@ -119,7 +129,7 @@ export function holdClaim(
   link: ClaimLink,
   client: mqtt.MqttClient,
   scheduler: Scheduler,
-  warn: (line: string) => void,
+  warn: ClaimSay,
   earlier: readonly ClaimLoss[] = [],
 ): FleetClaim {
   const what = `the run's claim on its ${link.ids.length} ids (${link.topic})`;
@@ -133,8 +143,17 @@ export function holdClaim(
   const losses: ClaimLoss[] = [...earlier];
   let retry: Timer | undefined;
   let connecting: AbortController | undefined;
-  /** The connection a read of the claims held and a claim again is under way on: a clear seen meanwhile is part of it. */
+  /** The connection a read of the claims held and a claim again is under way on. */
   let claimingOn: mqtt.MqttClient | undefined;
+  /**
+   * The claim's last payload seen while a claim again was under way, unless it was its own: a clear
+   * the broker took after the claim again's publish. Ignored, the claim stayed cleared on the broker,
+   * the run saying it was held again.
+   */
+  let missed: Buffer | undefined;
+  /** The clears seen; at the bound (fleet/claim-clears.ts) the run gives its claim up. */
+  const clears = new ClaimClears();
+  let gaveUp = false;
   /** The claims the connection's subscription passed on, topic → payload (its own included). */
   const claims = new Map<string, Buffer>();
   const listeners = new Set<() => void>();
@@ -153,6 +172,7 @@ export function holdClaim(
   const lost = (c: mqtt.MqttClient) => {
     if (closing || c !== current) return;
     current = undefined;
+    if (gaveUp) return;
     if (loss === undefined) {
       begin("connection");
       warn(
@@ -170,9 +190,22 @@ export function holdClaim(
    * named (claims in other topics alone count for them) are not taken as claimed.
    */
   const watched = (c: mqtt.MqttClient, payload: Buffer) => {
-    if (closing || c !== current || claimingOn === c || payload.toString() === link.body) return;
+    if (closing || gaveUp || c !== current) return;
+    const own = payload.toString() === link.body;
+    // Seen while a claim again is under way: a clear before its publish is written over by it, and
+    // the publish passed back comes after it; one after it is seen once the claim again is done.
+    if (claimingOn === c) missed = own ? undefined : payload;
+    if (claimingOn === c || own) return;
     const cleared = payload.length === 0;
     begin(cleared ? "cleared" : "replaced");
+    const over = clears.add(scheduler.now());
+    if (over !== undefined && loss !== undefined) {
+      gaveUp = true;
+      loss.gaveUp = over;
+      loss = undefined;
+      warn(givenUpLine(what, link.topic, displayUrl(link.url), over), "error");
+      return;
+    }
     warn(
       `${what} was ${cleared ? "cleared" : "replaced by another payload"} on the broker at ${displayUrl(link.url)} while its connection stayed up (${cleared ? "a will of an earlier connection of the claim, another run's --fresh, or a tool clearing retained messages" : "a client that is no run's claim wrote on its topic: each run's claim topic holds a token of its own, and the ids that payload names are no run's"}): claiming the ids again unless another run claimed them`,
     );
@@ -219,11 +252,15 @@ export function holdClaim(
    */
   const claimOn = async (c: mqtt.MqttClient) => {
     claimingOn = c;
+    missed = undefined;
     try {
       await claimAgain(c);
     } finally {
       if (claimingOn === c) claimingOn = undefined;
     }
+    const after = missed;
+    missed = undefined;
+    if (after !== undefined) watched(c, after);
   };
   const claimAgain = async (c: mqtt.MqttClient) => {
     const cut = new Promise<never>((_, reject) =>
@@ -275,10 +312,13 @@ export function holdClaim(
   };
 
   hold(client);
+  let closedAt: number | undefined;
   return {
     topic: link.topic,
     losses: () => losses,
+    closedAt: () => closedAt,
     close: async () => {
+      closedAt ??= scheduler.now();
       closing = true;
       retry?.cancel();
       connecting?.abort(new Error("the run ended"));

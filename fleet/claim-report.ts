@@ -5,7 +5,8 @@
  * could then start on them), nor that another run had claimed them. Times count from the start of
  * the presses, as the report's others; the section is there only when the claim was lost, or when the
  * run went on without one at all (`held: false`, why and how long it waited: before, only a log line
- * said so, and the report looked like that of a run whose claim was held throughout).
+ * said so, and the report looked like that of a run whose claim was held throughout), or when the
+ * run gave its claim up, cleared too often (`gaveUp` on its last loss: fleet/claim-clears.ts).
  */
 import type { ClaimLoss, ClaimNotHeld, FleetClaim } from "./claim-hold.js";
 
@@ -21,6 +22,8 @@ export interface ClaimLossReport {
   readonly takenBy?: { readonly topic: string; readonly ids: number; readonly afterMs: number };
   /** Not held again by the run's end, nor taken: unclaimed until then (its end, from the presses' start). */
   readonly untilEndMs?: number;
+  /** Not claimed again: cleared `clears` times within `withinMs` (fleet/claim-clears.ts), the run gave it up. */
+  readonly gaveUp?: { readonly clears: number; readonly withinMs: number };
 }
 
 export interface ClaimReport {
@@ -43,7 +46,7 @@ export const claimField = (c: ClaimReport | undefined): { claim?: ClaimReport } 
 
 /** The claim's losses as the report keeps them; undefined when it was held and never lost (or none was tried). */
 export function claimReport(
-  claim: Pick<FleetClaim, "topic" | "losses" | "notHeld"> | undefined,
+  claim: Pick<FleetClaim, "topic" | "losses" | "notHeld" | "closedAt"> | undefined,
   pressStartMs: number,
   endMs: number,
 ): ClaimReport | undefined {
@@ -52,6 +55,8 @@ export function claimReport(
     return { topic: claim.topic, losses: [], held: false, why: no.why, waitedMs: ms(no.waitedMs) };
   const losses = claim?.losses() ?? [];
   if (claim === undefined || losses.length === 0) return undefined;
+  // Read once the claim was cleared (a shard's report), a loss not held again lasted until that clear.
+  const until = Math.max(endMs, claim.closedAt?.() ?? endMs);
   return {
     topic: claim.topic,
     losses: losses.map((l) => ({
@@ -59,8 +64,9 @@ export function claimReport(
       why: l.why,
       ...(l.heldAgainMs !== undefined ? { heldAgainAfterMs: ms(l.heldAgainMs) } : {}),
       ...(l.takenBy !== undefined ? { takenBy: { ...l.takenBy, afterMs: ms(l.takenBy.afterMs) } } : {}),
+      ...(l.gaveUp !== undefined ? { gaveUp: { ...l.gaveUp, withinMs: ms(l.gaveUp.withinMs) } } : {}),
       ...(l.heldAgainMs === undefined && l.takenBy === undefined
-        ? { untilEndMs: ms(endMs - pressStartMs) }
+        ? { untilEndMs: ms(until - pressStartMs) }
         : {}),
     })),
   };

@@ -10,8 +10,9 @@
  * The claim is held for the whole run and cleared at its end (fleet/claim-hold.ts, which takes it
  * back after its connection was lost: a broker restarted, a run frozen); the claim's connection has
  * a will that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
- * A claim passed back, then cleared before this step finished, is published again (10 tries at most)
- * and kept as a loss held again; one never passed back (access rules dropping it) is waited for 10 s.
+ * A claim passed back, then cleared before this step finished (in its wait for another run's claim
+ * as well), is published again (10 tries at most in the step) and kept as a loss held again; one
+ * never passed back (access rules dropping it) is waited for 10 s.
  */
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
@@ -23,6 +24,8 @@ import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../tw
 import {
   type ClaimLink,
   type ClaimLoss,
+  type ClaimNotHeld,
+  type ClaimSay,
   clearClaim,
   type FleetClaim,
   holdClaim,
@@ -78,7 +81,7 @@ export const claimTopic = (prefix: Prefix, token: string): string => `${prefix}/
 export async function claimFleet(
   o: ClaimOptions,
   scheduler: Scheduler,
-  warn: (line: string) => void,
+  warn: ClaimSay,
   stop?: AbortSignal,
 ): Promise<FleetClaim> {
   const token = o.token ?? randomBytes(6).toString("hex");
@@ -175,34 +178,49 @@ export async function claimFleet(
     await step(retainedSettled(scheduler, listen));
     /** The claim cleared before the claim step finished and published again: a loss held again. */
     const earlier: ClaimLoss[] = [];
-    if (!seenOwn && ownCleared) {
-      // Passed back, then cleared: the broker lets this login publish and read its claims, and
-      // something on it cleared this one (another run's --fresh, a tool clearing retained messages).
-      // The run used to wait 10 s for it to come back by itself and then start with no claim for the
-      // whole run; it publishes it again, as the claim held mid-run does (fleet/claim-hold.ts), a try
-      // every RECLAIM_RETRY_MS, CLAIM_REPUBLISH_TRIES at most (a clearer that never stops, 10 s).
+    /** Set once the claim, cleared in the claim step, was not passed back after the last try. */
+    let notHeld: ClaimNotHeld | undefined;
+    /** Publishes of the claim cleared in the claim step, all of its clears together. */
+    let tries = 0;
+    /** The run's claim passed back, then cleared, and not given up on: to publish again. */
+    const ownGone = () => notHeld === undefined && !seenOwn && ownCleared;
+    /**
+     * Passed back, then cleared: the broker lets this login publish and read its claims, and something
+     * on it cleared this one (another run's --fresh, a tool clearing retained messages). The run used
+     * to wait 10 s for it to come back by itself and then start with no claim for the whole run; it
+     * publishes it again, as the claim held mid-run does (fleet/claim-hold.ts), a try every
+     * RECLAIM_RETRY_MS, CLAIM_REPUBLISH_TRIES at most in the whole step (a clearer that never stops,
+     * 10 s). `when` says where in the step: cleared while the run waited for another run's claim to
+     * go, it used to go unseen, and the run started believing it held its claim.
+     */
+    const claimBack = async (when: string) => {
       const from = scheduler.now();
       warn(
-        `the run's claim on its ids (${mine}) was cleared on the broker before the claim step finished (another run's --fresh, a tool clearing retained messages): claiming them again (a try every ${RECLAIM_RETRY_MS / 1000} s, ${CLAIM_REPUBLISH_TRIES} at most)`,
+        `the run's claim on its ids (${mine}) was cleared on the broker ${when} (another run's --fresh, a tool clearing retained messages): claiming them again (a try every ${RECLAIM_RETRY_MS / 1000} s, ${CLAIM_REPUBLISH_TRIES - tries} at most)`,
       );
-      let tries = 0;
+      const first = tries;
       while (!seenOwn && tries < CLAIM_REPUBLISH_TRIES) {
         tries++;
         await step(client.publishAsync(mine, body, { qos: 1, retain: true }));
         await waitAtMost(scheduler, RECLAIM_RETRY_MS, listen, () => seenOwn, stop, undefined);
       }
+      const these = tries - first;
       if (seenOwn) {
         earlier.push({ atMs: from, why: "cleared", heldAgainMs: scheduler.now() - from });
         warn(
-          `the run's claim on its ids (${mine}) is held again, ${((scheduler.now() - from) / 1000).toFixed(1)} s after it was cleared in the claim step (${tries} ${tries === 1 ? "try" : "tries"})`,
+          `the run's claim on its ids (${mine}) is held again, ${((scheduler.now() - from) / 1000).toFixed(1)} s after it was cleared in the claim step (${these} ${these === 1 ? "try" : "tries"})`,
         );
       } else {
         warn(
-          `the run's claim on its ids (${mine}) was cleared again after each of ${tries} tries: starting without one, so a second run started at this moment with the same ids could boot beside this one`,
+          `the run's claim on its ids (${mine}) was cleared again after each of ${these} tries: starting without one, so a second run started at this moment with the same ids could boot beside this one`,
         );
-        const notHeld = { why: "cleared", waitedMs: scheduler.now() - from } as const;
-        return { topic: mine, close, losses: () => [], notHeld };
+        notHeld = { why: "cleared", waitedMs: scheduler.now() - from };
       }
+    };
+    const unheld = (n: ClaimNotHeld): FleetClaim => ({ topic: mine, close, losses: () => [], notHeld: n });
+    if (ownGone()) {
+      await claimBack("before the claim step finished");
+      if (notHeld !== undefined) return unheld(notHeld);
     }
     if (!seenOwn) {
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
@@ -219,8 +237,7 @@ export async function claimFleet(
         warn(
           `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
         );
-        const notHeld = { why: "not-passed-back", waitedMs: scheduler.now() - waitFrom } as const;
-        return { topic: mine, close, losses: () => [], notHeld };
+        return unheld({ why: "not-passed-back", waitedMs: scheduler.now() - waitFrom });
       }
     }
     if (o.fresh) {
@@ -232,14 +249,17 @@ export async function claimFleet(
       warn(
         `${shared().length} of the fleet's ids are claimed by another run starting on the broker: waiting up to ${(o.waitMs / 1000).toFixed(1)} s for its claim to go (a run that ended or lost power just now)`,
       );
-      const leftOut = await waitAtMost(
-        scheduler,
-        o.waitMs,
-        listen,
-        () => others.size === 0,
-        stop,
-        o.silences,
-      );
+      // The run's own claim cleared meanwhile is claimed again at once: ids the other claim does
+      // not name were unclaimed from then on, and the run started believing it held its claim.
+      const from = scheduler.now();
+      let leftOut: LeftOut | undefined;
+      for (;;) {
+        const left = Math.max(0, o.waitMs - (scheduler.now() - from));
+        const ready = () => others.size === 0 || ownGone();
+        leftOut = await waitAtMost(scheduler, left, listen, ready, stop, o.silences);
+        if (!ownGone()) break;
+        await claimBack("while the run waited for another run's claim on its ids to go");
+      }
       if (others.size > 0)
         throw new FleetIdsInUseError(
           displayUrl(o.url),
@@ -252,6 +272,9 @@ export async function claimFleet(
           leftOut,
         );
     }
+    // Cleared as the other run's claim went (the messages come in the order the broker took them).
+    if (ownGone()) await claimBack("before the claim step finished");
+    if (notHeld !== undefined) return unheld(notHeld);
     return holdClaim(link, client, scheduler, warn, earlier);
   } catch (e) {
     await close();

@@ -259,7 +259,8 @@ export async function prepareFleet(
       // Another fleet or a board online with these ids: each connection would take the other's over.
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      const warn = (l: string) => logger.warn(l);
+      // The claim given up (fleet/claim-clears.ts) is an ERROR: the ids are unclaimed from then on.
+      const warn = (l: string, level?: "error") => (level === "error" ? logger.error(l) : logger.warn(l));
       // Probed from before the check: a broker that answers nothing (stopped, hung) publishes no will,
       // and its silence is no time the ids stayed online. (Its watch of a joined service starts once
       // the service is known live, below: during the wait it may be a dead run's, its will to come.)

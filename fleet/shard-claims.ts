@@ -29,6 +29,7 @@ export function claimProblem(v: unknown): string | undefined {
   if (v.waitedMs !== undefined && !num(v.waitedMs)) return "claim.waitedMs must be a number";
   for (const [i, l] of v.losses.entries()) {
     const taken = isObj(l) ? l.takenBy : undefined;
+    const gaveUp = isObj(l) ? l.gaveUp : undefined;
     if (
       !isObj(l) ||
       !num(l.atMs) ||
@@ -36,7 +37,8 @@ export function claimProblem(v: unknown): string | undefined {
       (l.heldAgainAfterMs !== undefined && !num(l.heldAgainAfterMs)) ||
       (l.untilEndMs !== undefined && !num(l.untilEndMs)) ||
       (taken !== undefined &&
-        (!isObj(taken) || typeof taken.topic !== "string" || !num(taken.ids) || !num(taken.afterMs)))
+        (!isObj(taken) || typeof taken.topic !== "string" || !num(taken.ids) || !num(taken.afterMs))) ||
+      (gaveUp !== undefined && (!isObj(gaveUp) || !num(gaveUp.clears) || !num(gaveUp.withinMs)))
     )
       return `claim.losses[${i}] must have atMs (a number) and why (connection, cleared or replaced), and numbers for its times`;
   }

@@ -14,12 +14,12 @@ import { hostname } from "node:os";
 import { readOpenFiles } from "../node/open-files.js";
 import { processRssMB } from "../node/rss.js";
 import { datedZero, every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
+import { stallWatchOf } from "../node/stall-watch.js";
 import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
-import { claimField, claimReport } from "./claim-report.js";
+import { type ClaimReport, claimField, claimReport } from "./claim-report.js";
 import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { cpuRounded } from "./cpu-figures.js";
@@ -30,6 +30,7 @@ import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
+import type { ShardRunHooks } from "./shard-hooks.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { PressRecords, wallTimeline } from "./shard-records.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
@@ -62,18 +63,6 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   if (opts.twinsData !== undefined)
     return "--shard runs no twins service (it reads registrations off the broker); --twins-data is for one of its own";
   return undefined;
-}
-
-export interface ShardRunHooks {
-  /** A progress or phase line for a person. */
-  readonly note?: (line: string) => void;
-  /** The shard's stall watch; by default its scheduler's (none on a fake one). */
-  readonly stalls?: StallWatch;
-  /** Told each step of its start as it begins (fleet/start-control.ts), and its end: its nodes start. */
-  readonly step?: (what: string) => void;
-  readonly started?: () => void;
-  /** Its resident memory, bytes (process.memoryUsage.rss); a test's fails as at the open-files limit. */
-  readonly rss?: () => number;
 }
 
 export class ShardRun {
@@ -169,6 +158,9 @@ export class ShardRun {
     // Its own process stopped (SIGSTOP, a paused VM): what its client then saw is its stall, not the broker's.
     const stalls = hooks.stalls ?? stallWatchOf(sched);
     const opened: ShardOpened = {};
+    /** The shard's report but its claim, and its claim's section, read once the claim is cleared. */
+    let file: ShardFile | undefined;
+    let claimOf: (() => ClaimReport | undefined) | undefined;
     // A node thread that dies ends the shard there, its report marked (fleet/thread-death.ts).
     const deaths = new ThreadDeaths(
       () => (sched.now() - began) / 1000,
@@ -319,7 +311,8 @@ export class ShardRun {
         collector.ignoredAt,
         wall,
       );
-      return {
+      claimOf = () => claimReport(opened.claim, pressed ? pressFrom : endMs, endMs);
+      file = {
         format: SHARD_REPORT_FORMAT,
         shard: { index: spec.index, count: spec.count },
         fleet: {
@@ -376,7 +369,6 @@ export class ShardRun {
         ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
         ...clashes.reportKeys(pressFrom),
         ...(held ? { held } : {}),
-        ...claimField(claimReport(opened.claim, pressed ? pressFrom : endMs, endMs)),
         ...(deaths.first !== undefined ? { threadDied: deaths.first } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };
@@ -386,8 +378,10 @@ export class ShardRun {
       for (const t of timers) t.cancel();
       lag.stop();
       this.ending = "stopping its nodes";
+      await hooks.ending?.(this.ending);
       await this.pool?.destroy().catch(() => {});
       this.ending = "clearing its claim on its ids";
+      await hooks.ending?.(this.ending);
       await opened.claim?.close(); // once its nodes have gone
       this.ending = "ending its connection to the broker";
       // Stopped, at once: a gentle end waits for whatever the broker left unanswered (a subscription,
@@ -396,5 +390,9 @@ export class ShardRun {
       this.ending = undefined;
       this.stopTold?.cancel();
     }
+    if (file === undefined) throw new Error("the shard ended with no report");
+    // Read before, its report left out a clear by someone else while its nodes stopped (claimed again,
+    // and said); the clear at its end is its own, no loss (fleet/claim-hold.ts).
+    return { ...file, ...claimField(claimOf?.()) };
   }
 }

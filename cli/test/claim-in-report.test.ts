@@ -11,8 +11,10 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { startBroker } from "../../broker/server.js";
 import { client } from "../../broker/test/helpers.js";
+import { claimProblem } from "../../fleet/shard-claims.js";
 import { mergeShards } from "../../fleet/shard-merge.js";
 import { fleetOfTwo, claimLost as lost, claimNone as none } from "../../fleet/test/ring-of-four.js";
+import { claimLines } from "../claim-lines.js";
 import { main } from "../main.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tf-claim-in-report-"));
@@ -90,5 +92,21 @@ it("report show of the merged report says which shard lost what", async () => {
   );
   expect(text).toMatch(
     /claim lost +shard 2: .*\(its connection to the broker lost\), not held again by the end/,
+  );
+});
+
+it("report show says a claim given up, cleared too often, and a shard report keeping one is whole", () => {
+  const claim = {
+    topic: "tf/claim/abc",
+    losses: [
+      { atMs: 2_000, why: "cleared" as const, gaveUp: { clears: 5, withinMs: 1_500 }, untilEndMs: 30_000 },
+    ],
+  };
+  expect(claimLines({ claim })).toBe(
+    "\n       claim lost     at 2.0 s (cleared on the broker, its connection up), given up, cleared 5 times in 1.5 s (something keeps clearing it): the ids unclaimed until the end (30.0 s)",
+  );
+  expect(claimProblem(claim)).toBeUndefined();
+  expect(claimProblem({ ...claim, losses: [{ ...claim.losses[0], gaveUp: { clears: "5" } }] })).toMatch(
+    /^claim\.losses\[0\] must have/,
   );
 });

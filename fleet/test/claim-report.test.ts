@@ -43,3 +43,21 @@ it("says the run went on without a claim at all, why and how long it waited", ()
     waitedMs: 10_000,
   });
 });
+
+it("keeps a claim given up, cleared too often, as not held again to the end", () => {
+  const losses: ClaimLoss[] = [
+    { atMs: 3_000, why: "cleared", heldAgainMs: 310 },
+    { atMs: 4_000, why: "cleared", gaveUp: { clears: 5, withinMs: 1_234.56 } },
+  ];
+  expect(claimReport(claimOf(losses), 2_000, 40_000)?.losses).toEqual([
+    { atMs: 1_000, why: "cleared", heldAgainAfterMs: 310 },
+    { atMs: 2_000, why: "cleared", gaveUp: { clears: 5, withinMs: 1_234.6 }, untilEndMs: 38_000 },
+  ]);
+});
+
+it("counts a loss not held again until the claim's own clear when the report is read after it", () => {
+  const claim = { ...claimOf([{ atMs: 41_000, why: "cleared" }]), closedAt: () => 43_000 };
+  expect(claimReport(claim, 2_000, 40_000)?.losses).toEqual([
+    { atMs: 39_000, why: "cleared", untilEndMs: 41_000 },
+  ]);
+});

@@ -1,0 +1,59 @@
+/**
+ * A shard's claim cleared by someone else while its nodes stop at its end (a tool clearing retained
+ * messages, another run's --fresh): the claim's watch claims the ids again and says so, but the shard
+ * report was built before, and said nothing of it. The report's `claim` is now read once the shard's
+ * own clear of its claim is done; that clear is its own and no loss.
+ */
+import mqtt from "mqtt";
+import { pino } from "pino";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { RealScheduler } from "../../node/scheduler.js";
+import { type BrokerHost, openBrokerHost } from "../broker-host.js";
+import { ShardRun } from "../shard-run.js";
+import { idleShard } from "./idle-shard.js";
+
+let broker: BrokerHost;
+let tool: mqtt.MqttClient;
+
+beforeEach(async () => {
+  broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  tool = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+});
+
+afterEach(async () => {
+  await tool.endAsync(true);
+  await broker.close();
+});
+
+/** Resolves once `done()` holds, checked every 10 ms, within 20 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2_000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!done()) throw new Error(`not seen within 20 s: ${what}`);
+}
+
+it("keeps in its report a claim cleared by someone else while its nodes stop, not its own clear", async () => {
+  let topic: string | undefined;
+  tool.on("message", (t, payload) => {
+    if (payload.length > 0) topic ??= t;
+  });
+  await tool.subscribeAsync("tf/claim/+", { qos: 1 });
+  const notes: string[] = [];
+  const { run, done } = ShardRun.run(idleShard(broker.url, 15), { index: 1, count: 2 }, new RealScheduler(), {
+    note: (l) => {
+      notes.push(l);
+      if (l.includes("registered")) run.stop();
+    },
+    ending: async (what) => {
+      if (what !== "stopping its nodes" || topic === undefined) return;
+      await tool.publishAsync(topic, "", { qos: 1, retain: true });
+      await until(() => notes.some((l) => l.includes("is held again")), "the claim held again");
+    },
+  });
+  const report = await done;
+  expect(notes.filter((l) => l.includes("was cleared on the broker"))).toHaveLength(1);
+  // Before: no claim section, though the claim had been cleared and claimed again.
+  expect(report.claim?.topic).toBe(topic);
+  expect(report.claim?.losses).toEqual([
+    { atMs: expect.any(Number), why: "cleared", heldAgainAfterMs: expect.any(Number) },
+  ]);
+}, 60_000);
