@@ -69,7 +69,9 @@ export const GLOBAL_VALUE_OPTIONS: readonly string[] = ["--log-level", "--log-fo
 
 /**
  * The words of argv that name (sub)commands, as commander reads them: `--log-format json twins`
- * is `twins`, not `json`. Everything after `--` is an argument.
+ * is `twins`, not `json`. Everything after `--` is an argument, and so is every word after a
+ * command's own option: in `broker --data backup`, `backup` is the data directory, not the
+ * `broker backup` subcommand.
  */
 export function commandWords(argv: readonly string[]): string[] {
   const words: string[] = [];
@@ -78,6 +80,7 @@ export function commandWords(argv: readonly string[]): string[] {
     if (a === "--") break;
     if (GLOBAL_VALUE_OPTIONS.includes(a)) i++;
     else if (!a.startsWith("-")) words.push(a);
+    else if (words.length > 0 && !a.startsWith("--log-")) break;
   }
   return words;
 }

@@ -103,6 +103,10 @@ describe("the limit at start", () => {
       "twinfleet broker hash-password needs at least 128",
     );
     expect(commandWords(["--log-format", "json", "report", "show", "--", "sim"])).toEqual(["report", "show"]);
+    // A word after the command's own option is that option's value or an argument, never a subcommand.
+    expect(startNeed(["broker", "--data", "backup"])).toEqual({ command: "broker", need: 128 });
+    expect(startNeed(["broker", "--data=d", "backup"])).toEqual({ command: "broker", need: 128 });
+    expect(startNeed(["broker", "backup", "--out", "x"])).toEqual({ command: "broker backup", need: 120 });
     // The list is the program's: every option of `twinfleet` itself that takes a value.
     const taking = buildProgram().options.filter((o) => o.required || o.optional);
     expect(taking.map((o) => o.long)).toEqual([...GLOBAL_VALUE_OPTIONS]);
