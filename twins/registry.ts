@@ -196,7 +196,11 @@ export class TwinRegistry {
   brokerSession(): void {
     newBrokerSession(this.twins.values());
     this.originWait.begin();
+    this.rereading(true);
   }
+
+  /** Told as the broker's replay begins (true) and once it is over: the convergence feed listens. */
+  rereading: (under: boolean) => void = () => {};
 
   /**
    * The broker's replay is over: the reports held for the configs on their path are judged now, and
@@ -207,7 +211,9 @@ export class TwinRegistry {
       const t = this.twins.get(h.msg.node);
       return t ? this.judged(t, h) : [];
     });
-    return this.shown([...fx, ...this.configWait.replayOver(this.twins, this.graph)]);
+    const shown = this.shown([...fx, ...this.configWait.replayOver(this.twins, this.graph)]);
+    this.rereading(false);
+    return shown;
   }
 
   /** Twins whose report the broker did not replay since the subscription, or holds older. */
