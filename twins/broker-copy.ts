@@ -10,7 +10,9 @@
  *   the node adopts it (protocol §5.3) at once or at its next boot, and so do its followers;
  * - a node registers while the broker holds no config for it and it published none: it booted at
  *   config version 0 (a node above 0 puts its config back before its register, §5.1) and follows
- *   nobody. A pairing shown confirmed is pending again and sent.
+ *   nobody. A pairing shown confirmed is pending again and sent. A register heard while the replay
+ *   is under way is judged once it is over (ConfigReplayWait): the broker may not have sent the
+ *   node's config yet.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { brokerConfigLost, type ClearedEffect } from "./cleared.js";
@@ -114,4 +116,41 @@ export function configLostAtRegister(
     ...followedSourcesMoved(twins, before, followed(t)),
   );
   return out;
+}
+
+/**
+ * The registers heard while the broker's replay for a subscription is under way, of nodes whose config
+ * it has not replayed yet: judged by configLostAtRegister once the replay is over. A broker sends a
+ * subscription's retained messages one by one after its SUBACK, and the nodes answer the query sent
+ * with it at once: on a fleet of 600, the registers of 400 nodes came before the broker had replayed
+ * their configs, each was taken for a node that booted following nobody, and for a second or two
+ * after every reconnect the twins showed them following nobody (the fleet's known followers 600 down
+ * to 247 in the convergence history, its lowest minute the service's own re-read) and re-sent each
+ * one's pairing. Judged at the replay's end, a config replayed meanwhile counts.
+ */
+export class ConfigReplayWait {
+  private readonly held = new Set<NodeId>();
+
+  /** The node `t` registered; `replaying`: the broker's replay is under way. */
+  registered(
+    t: TwinRecord,
+    twins: ReadonlyMap<NodeId, TwinRecord>,
+    graph: FollowGraph,
+    replaying: boolean,
+  ): ClearedEffect[] {
+    if (!replaying || t.brokerConfig) return configLostAtRegister(t, twins, graph);
+    this.held.add(t.id);
+    return [];
+  }
+
+  /** The replay is over: the nodes that registered during it and whose config it did not send. */
+  replayOver(twins: ReadonlyMap<NodeId, TwinRecord>, graph: FollowGraph): ClearedEffect[] {
+    const out: ClearedEffect[] = [];
+    for (const id of this.held) {
+      const t = twins.get(id);
+      if (t !== undefined) out.push(...configLostAtRegister(t, twins, graph));
+    }
+    this.held.clear();
+    return out;
+  }
 }

@@ -144,6 +144,14 @@ export class ConvergenceFeed {
     this.spans.broker(connected, this.deps.scheduler.now(), lastHeardAt, how);
   }
 
+  /**
+   * The service re-reads the broker's retained state (`under`) or is done: the long tier holds the
+   * share from before through it (twins/minute-tier.ts, reread).
+   */
+  reread(under: boolean): void {
+    this.tier.reread(under);
+  }
+
   /** Something the report depends on changed. */
   schedule(): void {
     if (this.timer || this.stopped) return;
@@ -280,7 +288,12 @@ export function fleetFeed(
     readonly logger?: Logger;
     readonly stalls?: StallWatch | undefined;
   },
-  registry: { readonly size: number; presenceOf(id: NodeId): Presence | undefined },
+  registry: {
+    readonly size: number;
+    presenceOf(id: NodeId): Presence | undefined;
+    /** Told as the broker's replay begins and ends (twins/registry.ts). */
+    rereading?: (under: boolean) => void;
+  },
   msPerTwin: number,
   owner: {
     convergence(): ConvergenceReport;
@@ -306,5 +319,6 @@ export function fleetFeed(
       : {}),
   });
   owner.on?.("broker", (connected, lastHeardAt, how) => feed.broker(connected, lastHeardAt, how));
+  registry.rereading = (under) => feed.reread(under);
   return feed;
 }

@@ -5,10 +5,9 @@
  * confirmed or re-sent (twins/desire.ts). Pure on the twin; the registry makes the effects.
  */
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
-import { configLostAtRegister } from "./broker-copy.js";
+import type { ClearedEffect } from "./cleared.js";
 import { desireAfterConfig, desireAfterPresence, sameSet } from "./desire.js";
 import type { RegistryEffect } from "./effects.js";
-import type { FollowGraph } from "./follow-graph.js";
 import { desireStateOf, onlineEffect, setPresence, type TwinRecord } from "./twin-record.js";
 import type { BadInputReason, ReportedConfig } from "./types.js";
 
@@ -28,7 +27,7 @@ export function registerEffects(
   msg: RegisterMessage,
   topic: string,
   now: number,
-  on: { readonly twins: ReadonlyMap<NodeId, TwinRecord>; readonly graph: FollowGraph; readonly bad: Bad },
+  on: { readonly bad: Bad; readonly configLost: (t: TwinRecord) => ClearedEffect[] },
 ): RegistryEffect[] {
   const first = !t.registered;
   // A node whose identity the store kept (a restarted service) is known, not new: not `first`.
@@ -64,7 +63,7 @@ export function registerEffects(
   out.push(...presenceHeard(t, true));
   out.push({ type: "registered", node: t.id, first: first && !known, again: sameSession && !changed });
   if (first || changed) out.push({ type: "desired-changed", node: t.id });
-  out.push(...configLostAtRegister(t, on.twins, on.graph));
+  out.push(...on.configLost(t)); // the broker holds no config of it (twins/broker-copy.ts)
   return out;
 }
 

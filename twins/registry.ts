@@ -16,7 +16,7 @@ import {
   topicOf,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
-import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
+import { ConfigReplayWait, newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import type { RegistryEffect } from "./effects.js";
@@ -50,6 +50,7 @@ export class TwinRegistry {
   private readonly setCounter = new SetCounter();
   private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
   private readonly originWait = new OriginWait();
+  private readonly configWait = new ConfigReplayWait(); // registers before their config's replay
   private readonly presence = new NodePresence(); // status, restart: twins/node-presence.ts
   /** The last-seen time each twin's stored record carries, the one written longest ago first. */
   private readonly storedSeen = new StoredSeen();
@@ -195,15 +196,24 @@ export class TwinRegistry {
   brokerSession(): void {
     newBrokerSession(this.twins.values());
     this.originWait.begin();
+    this.rereading(true);
   }
 
-  /** The broker's replay is over: the reports held for the configs on their path are judged now. */
+  /** Told as the broker's replay begins (true) and once it is over: the convergence feed listens. */
+  rereading: (under: boolean) => void = () => {};
+
+  /**
+   * The broker's replay is over: the reports held for the configs on their path are judged now, and
+   * the nodes that registered during it whose config it did not send follow nobody.
+   */
   replayOver(): RegistryEffect[] {
-    const fx = this.originWait.end().flatMap((h) => {
+    const fx: RegistryEffect[] = this.originWait.end().flatMap((h) => {
       const t = this.twins.get(h.msg.node);
       return t ? this.judged(t, h) : [];
     });
-    return this.shown(fx);
+    const shown = this.shown([...fx, ...this.configWait.replayOver(this.twins, this.graph)]);
+    this.rereading(false);
+    return shown;
   }
 
   /** Twins whose report the broker did not replay since the subscription, or holds older. */
@@ -260,9 +270,8 @@ export class TwinRegistry {
         return (
           this.refused(msg.node, topic) ??
           registerEffects(this.ensure(msg.node), msg, topic, now, {
-            twins: this.twins,
-            graph: this.graph,
             bad: (...a) => this.bad(...a),
+            configLost: (t) => this.configWait.registered(t, this.twins, this.graph, this.originWait.open),
           })
         );
       case "report":

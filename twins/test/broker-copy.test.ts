@@ -63,9 +63,13 @@ describe("the broker's copy of a node's report", () => {
 describe("a node registering while the broker holds no config of it", () => {
   it("booted following nobody: its confirmed pairing is pending again and sent", () => {
     const r = afterBrokerRestart();
-    // No config replayed, and the node published none before its register: it is at version 0.
-    const fx = r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
-    expect(fx).toContainEqual({ type: "reconcile", node: A });
+    // No config replayed, and the node published none before its register: it is at version 0. The
+    // replay is under way (the config may come yet): judged once it is over.
+    expect(r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1)).not.toContainEqual(
+      expect.objectContaining({ type: "reconcile" }),
+    );
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+    expect(r.replayOver()).toContainEqual({ type: "reconcile", node: A });
     expect(r.get(A)).toMatchObject({ pairing: "pending", follows: [], desired: { sources: ["B"] } });
     expect(r.get(B)?.followers).toEqual([]);
     // It answers the re-sent F1 with its config, version 1 again: the pairing is confirmed, not stale.
@@ -86,6 +90,26 @@ describe("a node registering while the broker holds no config of it", () => {
     kept.receive("tf/config/A", "C1 1 B", 1, 1);
     kept.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
     expect(kept.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+  });
+
+  it("is not judged before the replay is over: a register that comes before the config's replay changes nothing", () => {
+    // The nodes answer the query sent with the subscription while the broker still replays: A's
+    // register came before its config. It was taken for a node following nobody, its pairing re-sent.
+    const r = afterBrokerRestart();
+    const fx = r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
+    expect(fx).toEqual([{ type: "registered", node: A, first: false, again: true }]);
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+    expect(r.get(B)?.followers).toEqual([A]);
+    expect(r.receive("tf/config/A", "C1 1 B", 1, 1, true)).toEqual([]);
+    expect(r.replayOver()).toEqual([]);
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+    // After the replay, a register with no config on the broker is judged at once, as before.
+    r.brokerSession();
+    r.replayOver();
+    expect(r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 2)).toContainEqual({
+      type: "reconcile",
+      node: A,
+    });
   });
 });
 
