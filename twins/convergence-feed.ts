@@ -88,9 +88,13 @@ export class ConvergenceFeed {
   private readonly tier: MinuteTier;
   private readonly spans: AwaySpans;
   private readonly stallsUntold: (() => void) | undefined;
+  /** The broker link as last told: undefined before any word of it. */
+  private linkUp: boolean | undefined;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
-    this.stallsUntold = deps.stalls && deps.logger && tellOwnStalls(deps.stalls, deps.logger);
+    // While the broker link is down or not yet up, its own lines say the stall (twins/broker-link.ts).
+    const linkSays = () => this.linkUp !== true;
+    this.stallsUntold = deps.stalls && deps.logger && tellOwnStalls(deps.stalls, deps.logger, linkSays);
     this.series = new BoundedSeries(deps.capacity);
     const kept = deps.kept;
     for (const p of kept?.history.points ?? []) this.series.push(p);
@@ -140,6 +144,7 @@ export class ConvergenceFeed {
    * back: the long tier marks it, and the outage's span is kept.
    */
   broker(connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"): void {
+    this.linkUp = connected;
     this.tier.broker(connected);
     this.spans.broker(connected, this.deps.scheduler.now(), lastHeardAt, how);
   }

@@ -8,14 +8,22 @@
 import type { Logger } from "pino";
 import { type StallWatch, stallSeconds } from "../node/stall-watch.js";
 
-/** Logs each stall `watch` finds, at WARN; the function returned stops it. */
-export function tellOwnStalls(watch: StallWatch, logger: Logger): () => void {
-  return watch.onStall((s) =>
+/**
+ * Logs each stall `watch` finds, at WARN, but for one `linkSays` takes (the broker link down or
+ * connecting: its own lines name the stall then); the function returned stops it.
+ */
+export function tellOwnStalls(
+  watch: StallWatch,
+  logger: Logger,
+  linkSays: () => boolean = () => false,
+): () => void {
+  return watch.onStall((s) => {
+    if (linkSays()) return;
     logger.warn(
       { stalledS: Number(stallSeconds(s)) },
       `twins: the service itself did not run for ${stallSeconds(s)} s (its host stopped or paused it, or its event loop was held): ` +
         "its own stall, not the fleet's, the broker's or its disk's; the history's minutes it covers are marked down " +
         "(not running), and writes under way then are not judged stalled by it",
-    ),
-  );
+    );
+  });
 }

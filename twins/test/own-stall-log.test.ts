@@ -12,14 +12,30 @@ import { StallWatch } from "../../node/stall-watch.js";
 import { fleetFeed } from "../convergence-feed.js";
 import { followersReport } from "./reports.js";
 
+type Link = (connected: boolean) => void;
+
+/** A feed of a 4-node fleet whose broker link the test tells up or down. */
+function feedOn(scheduler: FakeScheduler, stalls: StallWatch, logger: pino.Logger) {
+  let link: Link = () => {};
+  const registry = { size: 4, presenceOf: () => "online" as const };
+  const owner = {
+    convergence: () => followersReport(4),
+    emit: () => true,
+    on: (_: "broker", l: Link) => {
+      link = l;
+    },
+  };
+  const feed = fleetFeed({ scheduler, historyCapacity: 64, stalls, logger }, registry, 1, owner);
+  return { feed, link: (up: boolean) => link(up) };
+}
+
 it("says the service's own stall once, as it runs again, with the minute it covers down", () => {
   const scheduler = new FakeScheduler(36_000_000);
   const stalls = new StallWatch(scheduler);
   const out: { level: number; msg: string; stalledS?: number }[] = [];
   const logger = pino({ level: "info" }, { write: (l: string) => void out.push(JSON.parse(l)) });
-  const registry = { size: 4, presenceOf: () => "online" as const };
-  const owner = { convergence: () => followersReport(4), emit: () => true };
-  const feed = fleetFeed({ scheduler, historyCapacity: 64, stalls, logger }, registry, 1, owner);
+  const { feed, link } = feedOn(scheduler, stalls, logger);
+  link(true);
   feed.schedule();
   scheduler.advance(20_000);
   expect(out).toEqual([]);
@@ -37,4 +53,28 @@ it("says the service's own stall once, as it runs again, with the minute it cove
   scheduler.jump(8_000); // stopped: no more lines from it
   scheduler.advance(1_000);
   expect(out).toHaveLength(1);
+});
+
+it("leaves a stall to the broker link's lines while the link is down or connecting", () => {
+  // The link's own lines name it then (`… the service itself did not run for 14.8 s while it
+  // connected …`, twins/test/connect-stall.test.ts): a second line would say it twice.
+  const scheduler = new FakeScheduler(36_000_000);
+  const stalls = new StallWatch(scheduler);
+  const out: { msg: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (l: string) => void out.push(JSON.parse(l)) });
+  const { feed, link } = feedOn(scheduler, stalls, logger);
+  feed.schedule();
+  scheduler.advance(2_000);
+  scheduler.jump(8_000); // not yet connected
+  scheduler.advance(1_000);
+  link(true);
+  link(false); // lost
+  scheduler.jump(8_000);
+  scheduler.advance(1_000);
+  expect(out).toEqual([]);
+  link(true);
+  scheduler.jump(8_000); // up: said
+  scheduler.advance(1_000);
+  expect(out.map((l) => l.msg.slice(0, 46))).toEqual(["twins: the service itself did not run for 7.8 "]);
+  feed.stop();
 });
