@@ -20,7 +20,9 @@
  * reports, and the echoes of those, older than the broker's copies replayed after them, put twins
  * back 2,975 times more (twinfleet sim: 607 deliveries later than 5 s). Now nothing goes back
  * for a report not replayed from a broker that ran on; a replayed copy older than the twin's (a node
- * that rebooted meanwhile to its power-on state) still goes back, judged by its stamp.
+ * that rebooted meanwhile to its power-on state) still goes back, judged by its stamp. Nor, from any
+ * broker, for a node heard online since the subscription: it synced against the broker's copy, and
+ * published its own report over one missing or older (seen live, and judged by its stamp).
  */
 import type { Logger } from "pino";
 import { formatStamp, type Message, type NodeId } from "../protocol/index.js";
@@ -85,6 +87,8 @@ export class PutBack {
   private readonly olderReplayed = new Set<NodeId>();
   /** When the last retained message came (the broker's replay for a subscription). */
   lastReplayedAt = Number.NEGATIVE_INFINITY;
+  /** When the look under way began (the subscription). */
+  private began = Number.NEGATIVE_INFINITY;
   private settle: { cancel(): void } | undefined;
 
   constructor(
@@ -112,6 +116,7 @@ export class PutBack {
     if (this.deps.passive) return;
     this.stop();
     this.olderReplayed.clear();
+    this.began = this.deps.scheduler.now();
     this.settle = whenReplayOver(
       this.deps.scheduler,
       () => this.lastReplayedAt,
@@ -129,13 +134,20 @@ export class PutBack {
   }
 
   private unreplayed(): void {
-    let nodes = this.deps.registry.putBacksDue();
-    const older = new Set(this.deps.registry.putBacksDue(false));
+    const { registry, ranOn, logger } = this.deps;
+    const older = new Set(registry.putBacksDue(false));
+    // A node heard online since the subscription synced against the broker's copy: it published its
+    // own report over one it lacked or held older (seen, and judged by its stamp), or it has it.
+    const heard = (n: NodeId) => {
+      const t = registry.get(n);
+      return t?.presence === "online" && (t.lastSeen ?? this.began) > this.began;
+    };
+    let nodes = registry.putBacksDue().filter((n) => older.has(n) || !heard(n));
     const late = nodes.filter((n) => !older.has(n));
-    if (late.length > 0 && this.deps.ranOn() === true) {
+    if (late.length > 0 && ranOn() === true) {
       // Not replayed yet by a broker that ran on: its copy is late, and no older than the twin's.
       nodes = nodes.filter((n) => older.has(n));
-      this.deps.logger.info(
+      logger.info(
         { nodes: late.length, first: late.slice(0, 5) },
         "twins: the broker ran on and has not replayed every node's report yet: it still holds them, and their twins' are not put back",
       );

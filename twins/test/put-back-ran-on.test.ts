@@ -127,6 +127,18 @@ describe("the reports a restarted broker did not replay", () => {
     expect(x.sent).toEqual(["A 5@A", "B 6@B"]);
     expect([x.stampOf("tf/report/A"), x.stampOf("tf/report/B")]).toEqual(["5@A", "6@B"]);
   });
+
+  it("are not put back for a node heard online since: it synced against the broker's copy", () => {
+    const x = afterOwnPause("run-2"); // a durable broker restarted on its store, its replay slow
+    x.held.delete("tf/report/B"); // it died before storing B's report
+    x.scheduler.advance(200);
+    x.publish("tf/status/A", "T1 1");
+    x.publish("tf/register/A", "G1 sim uno-w5100 1.0.0"); // A reconnected, and synced against 40@A
+    x.scheduler.advance(REPLAY_SETTLE_MS + 1);
+    expect(x.r.get(A)?.presence).toBe("online");
+    expect(x.sent).toEqual(["B 6@B"]); // B's, lost and not heard, as before
+    expect(x.stampOf("tf/report/A")).toBe("40@A");
+  });
 });
 
 describe("whether the broker ran on (BrokerRestart.ranOn)", () => {
