@@ -85,6 +85,7 @@ export interface TwinsLink {
   readonly prefixLook?: Pick<PrefixLook, "look">;
   readonly replayMarker?: ReplayMarker; // when the broker's replay is over: over a URL only
   readonly failures?: Pick<ReconnectFailures, "cause">; // why an outage's reconnects fail: over a URL only
+  readonly restart?: Pick<BrokerRestart, "ranOn">; // whether the broker ran on since last read: over a URL only
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -102,8 +103,7 @@ export class BrokerLink implements TwinsLink {
   private stopProbe: (() => void) | undefined;
   private outageFrom: number | undefined; // when the broker was last heard from before the outage under way
   private readonly ownStall: StallOutage; // the service's own stall that the outage under way is
-  /** Connected once: from then on a lost connection is an outage, told and reconnected. */
-  private reached = false;
+  private reached = false; // connected once: from then on a lost connection is an outage, told and reconnected
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
@@ -116,7 +116,7 @@ export class BrokerLink implements TwinsLink {
   private readonly others: OtherServices | undefined;
   private readonly echo: RetainedEcho; // whether the broker kept the retained writes (retained-echo.ts)
   private readonly drops: BrokerDrops; // Mosquitto's count of the messages it dropped (broker-drops.ts)
-  private readonly restart: BrokerRestart; // a restarted broker, not only the connection dropped
+  readonly restart: BrokerRestart; // a restarted broker, not only the connection dropped
   readonly prefixLook: PrefixLook;
   readonly replayMarker: ReplayMarker;
 

@@ -38,6 +38,10 @@ export class BrokerRestart {
   private connectedAt: number | undefined;
   /** The restart of this connection's broker was told already. */
   private told = false;
+  /** This connection's broker is the run the last one read (true), a restarted one (false), or not told yet. */
+  private sameRun: boolean | undefined;
+  /** The start id and start heard before this connection was made: what `ranOn` compares with. */
+  private known: { readonly id?: string | undefined; readonly startedAt?: number | undefined } = {};
   /** What is compared with was read by the service before this one (`before`), not on a connection of this one. */
   private before = false;
   /** What was last recorded (`record`), as dates. */
@@ -76,6 +80,18 @@ export class BrokerRestart {
     if (this.connectedAt !== undefined) this.before = false; // compared with this service's own connection from now on
     this.connectedAt = this.scheduler.now();
     this.told = false;
+    this.sameRun = undefined;
+    this.known = { id: this.lastId, startedAt: this.startedAt };
+  }
+
+  /**
+   * Whether this connection's broker ran on since the last connection (or the service before this
+   * one) read it: true when its start id or uptime says so, false when it restarted, undefined while
+   * it said neither (or there was nothing to compare with). A broker that ran on lost no retained
+   * report it held: one it has not replayed yet is only late (twins/put-back.ts).
+   */
+  ranOn(): boolean | undefined {
+    return this.sameRun;
   }
 
   /** Records what was read when it differs from what was recorded (the uptime's start by more than a second). */
@@ -98,6 +114,7 @@ export class BrokerRestart {
     if (topic === START_ID_TOPIC) {
       const id = payload.toString("latin1");
       if (this.lastId !== undefined && id !== this.lastId && id !== "") this.tell("its start id changed");
+      else if (this.known.id !== undefined && id === this.known.id) this.sameRun ??= true;
       if (id !== "") this.lastId = id;
       this.keep();
       return true;
@@ -109,12 +126,17 @@ export class BrokerRestart {
     if (this.startedAt !== undefined && start > this.startedAt + UPTIME_SLACK_MS) {
       this.startedAt = start;
       this.tell(`its uptime ($SYS/broker/uptime) is ${m[1]} s`);
-    } else this.startedAt = Math.min(this.startedAt ?? start, start);
+    } else {
+      const known = this.known.startedAt;
+      if (known !== undefined && start <= known + UPTIME_SLACK_MS) this.sameRun ??= true;
+      this.startedAt = Math.min(this.startedAt ?? start, start);
+    }
     this.keep();
     return true;
   }
 
   private tell(how: string): void {
+    this.sameRun = false;
     if (this.told || this.connectedAt === undefined) return;
     this.told = true;
     this.restarted(this.connectedAt, how, this.before);

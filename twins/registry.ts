@@ -216,9 +216,9 @@ export class TwinRegistry {
     return shown;
   }
 
-  /** Twins whose report the broker did not replay since the subscription, or holds older. */
-  putBacksDue(): NodeId[] {
-    return [...this.twins.values()].filter((t) => putBackDue(t, true)).map((t) => t.id);
+  /** Twins whose report the broker holds older, or (`unheard`) did not replay since the subscription. */
+  putBacksDue(unheard = true): NodeId[] {
+    return [...this.twins.values()].filter((t) => putBackDue(t, unheard)).map((t) => t.id);
   }
 
   /** The effects with their twins' versions bumped, a presence moved touched for convergence. */
