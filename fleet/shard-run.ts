@@ -232,7 +232,7 @@ export class ShardRun {
           lostS === undefined
             ? ""
             : `; online ${collector.online.size}/${mine.length} here; BROKER LOST ${lostS.toFixed(0)} s`;
-        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}${clashes.words()}`;
+        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} later than 5 s${lost}${clashes.words()}`;
       };
       let phase = "boot";
       timers.push(every(sched, opts.progressEveryS * 1000, () => note(line(phase))));

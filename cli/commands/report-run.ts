@@ -104,7 +104,7 @@ export function mergedSummary(r: MergedReport): string {
       : "";
   const lines = s.lines.map(
     (l) =>
-      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)}${l.originUncertaintyMs == null ? "" : `; its host's date ± ${fine(l.originUncertaintyMs)}`})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
+      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} later than 5 s, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)}${l.originUncertaintyMs == null ? "" : `; its host's date ± ${fine(l.originUncertaintyMs)}`})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
   );
   const missing = (s.missing ?? []).map(
     (k) =>

@@ -138,6 +138,9 @@ it("two shards, their broker killed and started again: the merge tells one outag
     expect(mergedSummary(r)).toMatch(
       /broker lost {4}(?:at \d+\.\d s|in the boot, \d+\.\d s before the presses' start) for \d+\.\d s, seen by shards 1, 2: 4 nodes disconnected, recovered after/,
     );
+    // The pairs a shard counts are later than 5 s, as the summary's `lost` line says, not lost for good.
+    expect(last(0)).toMatch(/in-shard pairs \d+ delivered, \d+ later than 5 s/);
+    expect(mergedSummary(r)).toMatch(/shard 1 {8}2 nodes on .*: \d+ presses, \d+ deliveries to its nodes, \d+ later than 5 s,/);
   } finally {
     await broker.close();
   }
