@@ -140,7 +140,9 @@ it("two shards, their broker killed and started again: the merge tells one outag
     );
     // The pairs a shard counts are later than 5 s, as the summary's `lost` line says, not lost for good.
     expect(last(0)).toMatch(/in-shard pairs \d+ delivered, \d+ later than 5 s/);
-    expect(mergedSummary(r)).toMatch(/shard 1 {8}2 nodes on .*: \d+ presses, \d+ deliveries to its nodes, \d+ later than 5 s,/);
+    expect(mergedSummary(r)).toMatch(
+      /shard 1 {8}2 nodes on .*: \d+ presses, \d+ deliveries to its nodes, \d+ later than 5 s,/,
+    );
   } finally {
     await broker.close();
   }
