@@ -94,6 +94,8 @@ export interface RedisStore {
   readonly mq: unknown;
   /** Silent, a connection down, or refusing writes; else up (for `/healthz` and `/metrics`). */
   health(): StoreHealth;
+  /** The start's wait on Redis past its check (aedes's set-up), a stop dropping the connections. */
+  readonly startWait: WaitedStore;
   close(): Promise<void>;
 }
 
@@ -245,9 +247,21 @@ export async function openRedisStore(
     closeEmitter(finish);
   };
   let closing: Promise<void> | undefined;
+  /** Its connections dropped by a stop while starting: there is no goodbye to wait for. */
+  let dropped = false;
   return {
     persistence,
     mq,
+    // A stop while the start waits on a frozen Redis: the connections are dropped, not said goodbye
+    // to (a QUIT would wait 2 s each for an answer that never comes).
+    startWait: redisStartWait(url, () => {
+      health.stop();
+      dropped = true;
+      for (const conn of [db, pubConn, subConn]) {
+        conn.disconnect();
+        conn.stream?.destroy();
+      }
+    }),
     health() {
       const problem = health.problem() ?? writes.problem;
       return problem === undefined ? { up: true } : { up: false, problem };
@@ -255,6 +269,7 @@ export async function openRedisStore(
     close() {
       closing ??= (async () => {
         health.stop();
+        if (dropped) return;
         // Its goodbye goes through Redis too: waited for no longer than a QUIT.
         const destroyed = persistence
           .destroy()
