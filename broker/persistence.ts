@@ -16,7 +16,12 @@ import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
 import { StoreCloseWait } from "./store-close-wait.js";
-import { dataDirectoryWait, StoppedWhileStarting, type StoreOpenWait } from "./store-open-wait.js";
+import {
+  dataDirectoryWait,
+  StoppedWhileStarting,
+  type StoreOpenWait,
+  type WaitedStore,
+} from "./store-open-wait.js";
 import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -48,6 +53,11 @@ export interface BrokerStore {
    * on writes its disk does not answer is told (LevelDB: broker/store-close-wait.ts).
    */
   stopping?(): void;
+  /**
+   * What the start's steps past opening it wait on (Redis: aedes's set-up goes through it), its
+   * `cancel` dropping the store's connections; absent where they wait on nothing outside.
+   */
+  readonly startWait?: WaitedStore;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -65,12 +75,14 @@ export async function openStore(
     if (logger === undefined) throw new Error("a Redis store needs a logger");
     const { openRedisStore, redisStartWait } = await import("./redis-store.js");
     // Its check at the start waits on a Redis that takes the connection and does not answer: told.
+    // The wait goes on past it: the start's later steps wait on Redis too (startBroker ends it).
     const store = await opened(
       () =>
         openRedisStore(redisUrl, logger, scheduler, (what, cancel) =>
           opening?.step(redisStartWait(redisUrl, cancel), what),
         ),
       opening,
+      true,
     );
     return { ...store, kind: "redis", noBackup: NO_BACKUP_REDIS };
   }
@@ -95,25 +107,28 @@ export async function openStore(
 }
 
 /**
- * The store `open` opens, its wait told by `opening`. Stopped while it waited (for a data directory
- * to answer, or for Redis, whose wait the stop ends): it lets the store go, and starts nothing.
+ * The store `open` opens, its wait told by `opening` (and left under way when `goesOn`: the start's
+ * later steps wait on it too). Stopped while it waited (for a data directory to answer, or for Redis,
+ * whose wait the stop ends): it lets the store go, and starts nothing.
  */
 async function opened<S extends { close(): Promise<void> }>(
   open: () => Promise<S>,
   opening: StoreOpenWait | undefined,
+  goesOn = false,
 ): Promise<S> {
   let store: S;
   try {
     store = await open();
   } catch (err) {
+    opening?.done();
     const stopped = opening?.stopping;
     if (stopped !== undefined) throw new StoppedWhileStarting(stopped);
     throw err;
-  } finally {
-    opening?.done();
   }
+  if (!goesOn) opening?.done();
   const stopped = opening?.stopping;
   if (stopped === undefined) return store;
+  opening?.done();
   await store.close();
   throw new StoppedWhileStarting(stopped);
 }

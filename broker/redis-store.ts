@@ -35,7 +35,7 @@ const REDIS_FAILURE: StoreFailureText = {
 
 /** How long the start waits for Redis to answer before it gives up. */
 const PROBE_TIMEOUT_MS = 3000;
-/** How long the start's check waits for its connection's goodbye before dropping it. */
+/** How long a connection dropped (the start's check, a stop) waits for its goodbye before it is cut. */
 const PROBE_GOODBYE_MS = 100;
 /** How long closing waits for Redis to say goodbye before the connections are dropped. */
 const QUIT_TIMEOUT_MS = 2000;
@@ -94,6 +94,8 @@ export interface RedisStore {
   readonly mq: unknown;
   /** Silent, a connection down, or refusing writes; else up (for `/healthz` and `/metrics`). */
   health(): StoreHealth;
+  /** The start's wait on Redis past its check (aedes's set-up), a stop dropping the connections. */
+  readonly startWait: WaitedStore;
   close(): Promise<void>;
 }
 
@@ -203,7 +205,9 @@ export async function openRedisStore(
   await probe(url, quiet, step);
   // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
   // store write that still fails is an error aedes logs for that client.
-  const options: RedisOptions = { maxRetriesPerRequest: null };
+  // A connection dropped (a stop while the start waits on a frozen Redis, a close past its QUIT's
+  // timeout) waits no longer for a goodbye: ioredis's default 2 s held the stopped process 4 s.
+  const options: RedisOptions = { maxRetriesPerRequest: null, disconnectTimeout: PROBE_GOODBYE_MS };
   const db = new Redis(url, options);
   const pubConn = new Redis(url, options);
   const subConn = new Redis(url, options);
@@ -245,9 +249,21 @@ export async function openRedisStore(
     closeEmitter(finish);
   };
   let closing: Promise<void> | undefined;
+  /** Its connections dropped by a stop while starting: there is no goodbye to wait for. */
+  let dropped = false;
   return {
     persistence,
     mq,
+    // A stop while the start waits on a frozen Redis: the connections are dropped, not said goodbye
+    // to (a QUIT would wait 2 s each for an answer that never comes).
+    startWait: redisStartWait(url, () => {
+      health.stop();
+      dropped = true;
+      for (const conn of [db, pubConn, subConn]) {
+        conn.disconnect();
+        conn.stream?.destroy();
+      }
+    }),
     health() {
       const problem = health.problem() ?? writes.problem;
       return problem === undefined ? { up: true } : { up: false, problem };
@@ -255,6 +271,7 @@ export async function openRedisStore(
     close() {
       closing ??= (async () => {
         health.stop();
+        if (dropped) return;
         // Its goodbye goes through Redis too: waited for no longer than a QUIT.
         const destroyed = persistence
           .destroy()

@@ -34,6 +34,7 @@ import { limitRetained, type RetainedStore } from "./retained-cap.js";
 import { keepNoRetainedCommands } from "./retained-commands.js";
 import { expireSessions, type SessionExpiry } from "./session-expiry.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
+import { silence } from "./silence.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
 import { publishStartId } from "./start-id.js";
 import { TakeoverWatch } from "./takeovers.js";
@@ -84,17 +85,6 @@ export interface RunningBroker {
    * the same port and data directory. Idempotent; after close() (or during it) it waits for close().
    */
   kill(): Promise<void>;
-}
-
-/** What kill() touches of aedes's client that its typings leave out. */
-interface ClientInternals {
-  will: unknown;
-  _will: unknown;
-}
-type PublishCallback = (error?: Error) => void;
-interface AedesInternals {
-  clients: Record<string, ClientInternals | undefined>;
-  publish(packet: unknown, client?: unknown, done?: PublishCallback): void;
 }
 
 /** What has been started so far, so that a failed start and close() undo exactly that, in order. */
@@ -171,29 +161,6 @@ class Parts {
   }
 }
 
-/**
- * Makes aedes publish nothing from now on, as a dead process would: every client's will (connected,
- * still connecting, or closing) is dropped before its socket goes, and publish() itself becomes a
- * no-op for whatever is still under way ($SYS notices, a publish waiting for the store).
- */
-function silence(aedes: Aedes, connections: Iterable<Duplex>): void {
-  const internals = aedes as unknown as AedesInternals;
-  const clients = [
-    ...Object.values(internals.clients),
-    // aedes sets `client` on the stream it handles, registered or not yet.
-    ...[...connections].map((c) => (c as Duplex & { client?: ClientInternals }).client),
-  ];
-  for (const client of clients) {
-    if (client === undefined) continue;
-    client.will = null;
-    client._will = null;
-  }
-  internals.publish = (_packet, client, done) => {
-    const callback = typeof client === "function" ? (client as PublishCallback) : done;
-    if (callback) setImmediate(callback);
-  };
-}
-
 export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenWait): Promise<RunningBroker> {
   const opts = resolveBrokerOptions(options);
   const logger = opts.logger ?? pino({ level: "silent" });
@@ -208,7 +175,13 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
   try {
     const store = await openStore(opts.dataDir, opts.redisUrl, logger, opts.scheduler, wait);
     parts.store = store;
-    const queues = await limitSessionQueues(store.persistence as OutgoingQueue, opts, logger);
+    // Past opening it, Redis can still freeze: each step that waits on it is told and ended by a stop.
+    const held = <T>(what: string, work: Promise<T>): Promise<T> =>
+      wait === undefined || store.startWait === undefined ? work : wait.hold(store.startWait, what, work);
+    const queues = await held(
+      "counting the queued messages",
+      limitSessionQueues(store.persistence as OutgoingQueue, opts, logger),
+    );
     limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);
     const tally = new BrokerTally();
     const retained = store.persistence as RetainedStore;
@@ -219,13 +192,18 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
     const rules = opts.auth ? new AccessRules(opts.auth) : undefined;
     // The broker's own stalls (a SIGSTOP, a paused VM): its deadlines that came due in one are given again.
     const stalled = brokerStalls(opts.scheduler);
-    const aedes = await Aedes.createBroker({
-      ...aedesOptions(opts, store, logger, rules, stalled),
-      ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
-    });
+    const aedes = await held(
+      "setting up its sessions and subscriptions over the store, publish and subscribe connections",
+      Aedes.createBroker({
+        ...aedesOptions(opts, store, logger, rules, stalled),
+        ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
+      }),
+    );
     parts.aedes = aedes;
     const waits = new ConnectWaits(aedes, opts.scheduler, stalled);
-    parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
+    parts.stops.push(
+      await held("clearing retained commands", keepNoRetainedCommands(retained, store.retainedIndex, logger)),
+    );
     // Before the listeners: no client reads the previous run's id (broker/start-id.ts).
     if (store.kind !== "redis") await publishStartId(aedes);
     // A Redis cluster's members beat to each other: one lost is told within seconds (broker/member-beats.ts).
@@ -246,13 +224,12 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
         ),
       );
     const errorLog = watchAedes(aedes, logger, tally);
-    parts.expiry = await expireSessions(
-      store.persistence,
-      aedes,
-      opts,
-      logger,
-      () => tally.sessionsExpired++,
+    parts.expiry = await held(
+      "reading the sessions' times",
+      expireSessions(store.persistence, aedes, opts, logger, () => tally.sessionsExpired++),
     );
+    // Nothing left to wait on Redis for: told that it answered, if the wait was.
+    wait?.done();
     const takeovers = new TakeoverWatch(aedes, logger, undefined, (repeated) => {
       tally.cut.takeover++;
       if (repeated) tally.takeoversRepeated++;
@@ -388,6 +365,7 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
       },
     };
   } catch (err) {
+    wait?.done();
     await parts.close();
     throw err;
   }

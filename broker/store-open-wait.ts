@@ -14,8 +14,10 @@
  * (stopped by kill -STOP, a paused container, a host swapping, another service on that port): the
  * start sat without a line, `/healthz` said only "its store is not open yet", a SIGTERM was not told
  * and the broker listened at Redis's return only to close. Its wait is told in the same words, naming
- * Redis; a stop ends it at once (the connection is dropped: no write is held). Times come from the
- * injected Scheduler.
+ * Redis; a stop ends it at once (the connection is dropped: no write is held). Past the check the
+ * start still waits on Redis (aedes's set-up over the store, publish and subscribe connections): a
+ * Redis frozen then held the start silent again. Each of those steps is held here too (`hold`), the
+ * wait one from the check to listening. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
@@ -64,6 +66,9 @@ export class StoreOpenWait {
   #sinceDate = 0;
   #told: WaitTold | undefined;
   #stopping: string | undefined;
+  /** Rejected by a stop: what a held step races. */
+  #stopped: Promise<never> | undefined;
+  #stoppedBy: ((err: Error) => void) | undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -85,6 +90,22 @@ export class StoreOpenWait {
     );
   }
 
+  /**
+   * A step of the start that waits on `store` (Redis past the start's check): told as `step` is, and
+   * ended by a stop, which drops `store`'s connections and rejects it with StoppedWhileStarting (a
+   * promise on a dropped connection may never settle). The wait goes on after it: `done()` ends it.
+   */
+  hold<T>(store: WaitedStore, what: string, work: Promise<T>): Promise<T> {
+    this.step(store, what);
+    if (this.#stopping !== undefined) return Promise.reject(new StoppedWhileStarting(this.#stopping));
+    this.#stopped ??= new Promise<never>((_, reject) => {
+      this.#stoppedBy = reject;
+    });
+    // Unheard when no step is under way as the stop comes.
+    this.#stopped.catch(() => {});
+    return Promise.race([work, this.#stopped]);
+  }
+
   /** The stop signal asked for while starting, if any: the broker then starts nothing. */
   get stopping(): string | undefined {
     return this.#stopping;
@@ -97,6 +118,7 @@ export class StoreOpenWait {
   stop(signal: string): boolean {
     const again = this.#stopping !== undefined;
     this.#stopping ??= signal;
+    this.#stoppedBy?.(new StoppedWhileStarting(this.#stopping));
     const store = this.#since === undefined ? undefined : this.#store;
     if (store?.cancel !== undefined) {
       // Nothing holds the process: the wait ends now, and the start with it.

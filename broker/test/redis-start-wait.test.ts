@@ -5,7 +5,8 @@
  * open yet", a SIGTERM was not told and did not end the wait. Now the wait is told after 5 s naming
  * Redis, `/healthz` names it with how long, and a stop ends it at once: the broker starts nothing.
  * Redis is a TCP server here that accepts and answers nothing, as a stopped one does; the clock is
- * a fake one.
+ * a fake one. A Redis frozen just after that check (answering it, then not the store's connections)
+ * held the start silent again, at aedes's set-up: that wait is told and ended the same way.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import pino from "pino";
@@ -33,12 +34,30 @@ async function until(ok: () => boolean, what: string): Promise<void> {
   if (!ok()) throw new Error(`never happened: ${what}`);
 }
 
-/** A "Redis" that takes connections and says nothing, as a stopped one does. */
-async function silentRedis(): Promise<{ url: string; sockets: Socket[] }> {
+/** A Redis's answers to the start check's commands: CLIENT SETINFO, INFO (not loading its data), PING. */
+function answerCheck(s: Socket): void {
+  s.on("data", (chunk: Buffer) => {
+    const words = chunk.toString().split("\r\n");
+    words.forEach((word, i) => {
+      if (!/^\*\d+$/.test(word)) return;
+      const command = words[i + 2]?.toLowerCase();
+      const info = "# Server\r\nredis_version:7.0.15\r\nloading:0\r\n";
+      if (command === "info") s.write(`$${Buffer.byteLength(info)}\r\n${info}\r\n`);
+      else s.write(command === "ping" ? "+PONG\r\n" : "+OK\r\n");
+    });
+  });
+}
+
+/**
+ * A "Redis" that takes connections and says nothing, as a stopped one does; or, `answered` > 0, that
+ * answers that many first connections (the start's check) and then stops so.
+ */
+async function silentRedis(answered = 0): Promise<{ url: string; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   const server = createServer((s) => {
     sockets.push(s);
     s.on("error", () => {});
+    if (sockets.length <= answered) return answerCheck(s);
     // Read and dropped: what a stopped Redis's kernel does with the bytes (they wait unread).
     s.resume();
   });
@@ -104,4 +123,60 @@ it("tells the wait for a Redis that does not answer, names it to --http, and a s
   expect(said("listening")).toEqual([]);
   // The start's connection is dropped, not left to a Redis that may never say goodbye.
   await until(() => redis.sockets.every((s) => s.closed), "the connection closed");
+});
+
+it("tells the wait for a Redis frozen just after the start's check, names the step, and a stop ends it", async () => {
+  const redis = await silentRedis(1);
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  let starting: StartingBroker | undefined;
+  let listened = false;
+  let ended = false;
+  const done = runBrokerCommand(
+    { host: "127.0.0.1", port: "0", redis: redis.url },
+    {
+      logger,
+      scheduler: sched,
+      http: async (s) => {
+        starting = s;
+        return { started: () => {}, close: async () => {} };
+      },
+      onListening: () => {
+        listened = true;
+      },
+    },
+  ).finally(() => {
+    ended = true;
+  });
+  // The check's connection, then the store's, publish and subscribe ones, each asking INFO.
+  await until(
+    () => redis.sockets.length >= 4 && redis.sockets.every((s) => s.bytesRead > 0),
+    "the store's connections made",
+  );
+  const step = "setting up its sessions and subscriptions over the store, publish and subscribe connections";
+  for (let i = 0; i < 5; i++) {
+    sched.advance(1000);
+    await hostTurn();
+  }
+  const said = (text: string) => lines.filter((l) => l.msg.includes(text)).map((l) => l.msg);
+  expect(said("has not answered in")).toEqual([
+    `broker: Redis at ${redis.url} has not answered in 5 s (${step}, since 2026-01-01T00:00:00.000Z): ` +
+      "check that the Redis server is running and not stopped (kill -STOP, a paused container), swapping " +
+      "or loading its data, and that --redis names a Redis server; the broker starts once it does, and a " +
+      "stop (SIGTERM, Ctrl-C) ends the wait at once",
+  ]);
+  expect(starting?.problem()).toMatch(
+    `the start waits for Redis at ${redis.url} to answer (${step}), not answering for 5 s`,
+  );
+  process.emit("SIGTERM", "SIGTERM");
+  await until(() => ended, "the start ended by the stop");
+  await done;
+  expect(lines.filter((l) => l.msg.startsWith("SIGTERM")).map((l) => l.msg)).toEqual([
+    `SIGTERM: the broker stops without starting; it waited 5 s for Redis at ${redis.url} to answer (${step})`,
+    "SIGTERM while the broker was starting: it stops without starting",
+  ]);
+  expect(listened).toBe(false);
+  // Every connection is dropped, none left waiting on a Redis that may never say goodbye.
+  await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
 });
