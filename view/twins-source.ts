@@ -48,7 +48,8 @@ import {
 import { PendingPairings, refused, stored } from "./twins-commands.js";
 
 /** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them). */
-type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
+// A node retired by --forget-after is shown by its "twin-forgotten" (retired) as any retired node.
+type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed" | "twin-silent-forgotten">;
 
 type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";
 type Told = "lostCause" | "restartAtStart" | "unsavedCause" | "historyUnwritten"; // optional on Twins too
