@@ -47,8 +47,7 @@ import {
 } from "./source.js";
 import { PendingPairings, refused, stored } from "./twins-commands.js";
 
-/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them). */
-// A node retired by --forget-after is shown by its "twin-forgotten" (retired) as any retired node.
+/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them), and a `--forget-after` retirement (shown by its `twin-forgotten`). */
 type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed" | "twin-silent-forgotten">;
 
 type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";

@@ -2,7 +2,8 @@
  * `forgetAfterMs` (`twins --forget-after`) on a real broker, the service's clock a FakeScheduler: a
  * node silent past the span is retired as `forget` retires it (nothing of it left retained), an
  * online node and one seen within the span are kept, and the clocks survive a restart of the service
- * (the stored last-seen dates: a node silent 30 min before the stop goes 31 min after the start).
+ * (the stored last-seen dates: a node last heard 45 min before the start goes at the look 15 min
+ * into the run, with a span of an hour).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -64,6 +65,9 @@ it("retires a node silent past the span, clearing what the broker kept of it, ke
   await a.stop();
   await until(() => t.get("A")?.presence === "offline", "A offline");
   sched.advance(30 * MIN);
+  const heard = t.get("C")?.lastSeen;
+  c.press(); // C heard at 30 min: its report
+  await until(() => t.get("C")?.lastSeen !== heard, "C's press heard");
   await c.stop();
   await until(() => t.get("C")?.presence === "offline", "C offline");
   sched.advance(10 * MIN);
