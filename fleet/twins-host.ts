@@ -34,6 +34,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "broker-restarted": true,
   "member-lost": true,
   "twin-forgotten": true,
+  "twin-silent-forgotten": true,
   "twin-flapping": true,
   "pairing-replaced": true,
   convergence: true,

@@ -104,6 +104,12 @@ export interface TwinsOptions {
    */
   readonly maxNodes?: number;
   /**
+   * Retire a node not seen for longer than this while the service watched, as `forget` does
+   * (twins/forget-after.ts): for a site whose boards are replaced and never forgotten by hand. At
+   * least 1000 ms here; the CLI's `--forget-after` takes no less than an hour. Default: never.
+   */
+  readonly forgetAfterMs?: number;
+  /**
    * Connect over this in-process transport (an in-memory broker's) instead of the URL's socket; the
    * URL is then `memory://…` and only names the broker in messages. For a virtual-time run.
    */
@@ -156,6 +162,7 @@ export interface ResolvedTwinsOptions {
   readonly tls: BrokerTls | undefined;
   readonly historyCapacity: number;
   readonly maxNodes: number;
+  readonly forgetAfterMs: number | undefined;
   readonly wire: WireFactory | undefined;
   readonly waitForBroker: boolean;
   readonly connectTimeoutMs: number;
@@ -208,6 +215,7 @@ const schema = z.object({
   tls: z.object({}, "must be an object").passthrough().optional(),
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
   maxNodes: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
+  forgetAfterMs: z.number().int("must be an integer").min(1000, "must be at least 1000 (1 s)").optional(),
   wire: fn.optional(),
   waitForBroker: z.boolean("must be a boolean").optional(),
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
@@ -263,6 +271,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     tls: options.tls,
     historyCapacity: options.historyCapacity ?? 1024,
     maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES,
+    forgetAfterMs: options.passive === true ? undefined : options.forgetAfterMs,
     wire: options.wire,
     waitForBroker: options.waitForBroker ?? false,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,

@@ -148,6 +148,11 @@ export class TwinRegistry {
     const t = this.twins.get(id);
     return t ? viewOf(t, this.graph.followers(t.id)) : undefined;
   }
+
+  /** Each twin's presence and last-seen time (on `now()`), no view made: twins/forget-after.ts. */
+  seen(): Iterable<Pick<TwinRecord, "id" | "presence" | "lastSeen">> {
+    return this.twins.values();
+  }
   /** The twin's presence, no view made: what the convergence feed asks of every follower, every pass. */
   presenceOf(id: NodeId): Presence | undefined {
     return this.twins.get(id)?.presence;

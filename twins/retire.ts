@@ -78,6 +78,10 @@ export interface RetireOptions {
   readonly force?: boolean;
   /** Asked by another control server's forget request: not announced again. */
   readonly requested?: boolean;
+  /** Why, when not an operator's command (`--forget-after`: twins/forget-after.ts), said in its line. */
+  readonly why?: string;
+  /** No line of its own (one of many a sweep sums up in one). */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -127,10 +131,13 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
   // Last: another control server carrying it out finds the followers unpaired already.
   if (opts.requested !== true)
     await d.publish(forgetTopic(d.prefix, node), FORGET_REQUEST, false, "the forget request");
-  d.logger.info(
-    { node, unpaired: followers, cleared },
-    `twins: forgot ${node}${opts.requested === true ? " (asked by another control server)" : ""}: its retained status, config and report cleared, ${followers.length === 0 ? "no node followed it" : `${followers.join(", ")} no longer follow${followers.length === 1 ? "s" : ""} it`}; a board with its id comes back as a new node`,
-  );
+  const why =
+    opts.requested === true ? " (asked by another control server)" : opts.why ? `, ${opts.why}` : "";
+  if (opts.quiet !== true)
+    d.logger.info(
+      { node, unpaired: followers, cleared },
+      `twins: forgot ${node}${why}: its retained status, config and report cleared, ${followers.length === 0 ? "no node followed it" : `${followers.join(", ")} no longer follow${followers.length === 1 ? "s" : ""} it`}; a board with its id comes back as a new node`,
+    );
   const deferred =
     stored.length > 0
       ? `the broker went away: the unpairing of ${stored.join(", ")} is stored, and sent once it is back`

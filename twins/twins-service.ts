@@ -20,6 +20,7 @@ import { DesireSaver } from "./desire-saver.js";
 import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
+import { type ForgetAfter, forgetAfterOf } from "./forget-after.js";
 import { HeldAnswers } from "./held-answers.js";
 import type { KeptHistory } from "./history-restore.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
@@ -56,6 +57,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly unanswered: UnansweredCheck;
   private readonly emptyFleet: EmptyFleetCheck | undefined;
   private readonly retiring: RetireDeps;
+  private readonly forgetting: ForgetAfter | undefined; // --forget-after: twins/forget-after.ts
   private readonly held: HeldAnswers | undefined; // with a presence, answers whom it holds: twins/held-answers.ts
   private readonly kept: KeptSets; // the pending sets, told to other clients: twins/kept-sets.ts
   private readonly moves: PresenceMoveDeps;
@@ -84,6 +86,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       subscribing: () => {
         registry.brokerSession();
         this.originJudge.begin();
+        this.forgetting?.unwatch(); // until the re-read of the retained state is over
       },
       ready: (again) => this.onReady(again),
       connection: (...told) => this.emit("broker", ...told),
@@ -106,12 +109,16 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
     this.putBack = new PutBack(registry, opts, (m) => this.send(m), this, this.link);
     this.kept = keptSetsFor(opts, this.link, registry, this);
-    const judge = () => this.apply(registry.replayOver());
+    const judge = () => {
+      this.apply(registry.replayOver());
+      this.forgetting?.watch();
+    };
     this.originJudge = new ReplayEnd(opts.scheduler, () => this.putBack.lastReplayedAt, judge);
     this.retiring = retireDeps(registry, opts, this.link, {
       unpair: (f, s) => this.unpair(f, s),
       apply: (fx) => this.apply(fx),
     });
+    this.forgetting = forgetAfterOf(opts, registry, this.retiring, this);
     if (opts.presence && !opts.passive)
       this.held = new HeldAnswers({
         ...opts,
@@ -194,17 +201,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.opts.logger.info(where, "twins: connected and queried");
   }
 
-  list(): Twin[] {
-    return this.registry.list();
-  }
+  readonly list = (): Twin[] => this.registry.list();
+  readonly count = (): number => this.registry.size;
 
-  count(): number {
-    return this.registry.size;
-  }
-
-  get(id: string): Twin | undefined {
-    return this.registry.get(nodeId(id, "node"));
-  }
+  readonly get = (id: string): Twin | undefined => this.registry.get(nodeId(id, "node"));
 
   readonly presenceOf = (id: NodeId): Presence | undefined => this.registry.presenceOf(id);
 
@@ -257,9 +257,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly historyUnwritten = () => this.feed.historyUnwritten; // its writes failing: /healthz, /metrics
 
   readonly badInput = () => this.registry.badInput();
-  badInputOf(id: string): number {
-    return this.registry.badInputOf(nodeId(id, "node"));
-  }
+  readonly badInputOf = (id: string): number => this.registry.badInputOf(nodeId(id, "node"));
 
   readonly flush = (): Promise<void> => this.saver.flush();
   readonly written = (): Promise<string | undefined> => this.saver.written();
@@ -291,6 +289,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const { wait, unanswered, emptyFleet, feed, reconciler, putBack, originJudge, badInputLog } = this;
     for (const t of [wait, unanswered, emptyFleet, feed, reconciler, putBack, originJudge, badInputLog])
       t?.stop();
+    this.forgetting?.stop();
   }
 
   private desireDeps(): DesireChangeDeps {

@@ -201,6 +201,8 @@ export interface TwinsEvents {
    * twins/forget.ts), or the node retired by an operator (`retired`, twins/retire.ts).
    */
   "twin-forgotten": [node: NodeId, why: "room" | "retired"];
+  /** The node was retired by `forgetAfterMs`, silent for `silentMs` while watched (twins/forget-after.ts). */
+  "twin-silent-forgotten": [node: NodeId, silentMs: number];
   /**
    * A pairing this service desired was replaced by another control tool's config (twins/other-services.ts,
    * `replacedLine`): `was`, the sources it had; the twin holds the ones that stand now; `others`, the

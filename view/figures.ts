@@ -52,6 +52,8 @@ export interface Figures {
   brokerDropped?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
   flapping?(): number;
+  /** Nodes retired for being silent past `--forget-after` (twins/forget-after.ts); a twins service's only. */
+  forgottenSilent?(): number;
   /** A sim: nodes whose sessions another client with the same id keeps taking over, so far. */
   idsInUse?(): number;
   /**
@@ -110,6 +112,12 @@ function droppedCount(twins: Pick<Twins, "on">): () => Readonly<Record<string, n
   twins.on("broker-dropped", (what, count) => {
     n[what] = (n[what] ?? 0) + count;
   });
+  return () => n;
+}
+
+function silentCount(twins: Pick<Twins, "on">): () => number {
+  let n = 0;
+  twins.on("twin-silent-forgotten", () => n++);
   return () => n;
 }
 
@@ -193,6 +201,7 @@ export function twinsFigures(
     badInput: () => twins.badInput().byReason,
     brokerDropped: droppedCount(twins),
     flapping: flapCount(twins),
+    forgottenSilent: silentCount(twins),
     twinsBroker: brokerState(twins),
     twinsBrokerOutages: outageCauses(twins),
     twinsStoreSaved: () => twins.unsavedSince === undefined,

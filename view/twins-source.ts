@@ -47,8 +47,8 @@ import {
 } from "./source.js";
 import { PendingPairings, refused, stored } from "./twins-commands.js";
 
-/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them). */
-type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
+/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them), and a `--forget-after` retirement (shown by its `twin-forgotten`). */
+type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed" | "twin-silent-forgotten">;
 
 type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";
 type Told = "lostCause" | "restartAtStart" | "unsavedCause" | "historyUnwritten"; // optional on Twins too

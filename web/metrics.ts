@@ -117,6 +117,11 @@ export class WebMetrics {
       "Nodes told as flapping: offline 3 times within 30 s (two clients with one id, or a reboot loop)",
       figures.flapping?.bind(figures),
     );
+    counter(
+      "nodes_forgotten_silent_total",
+      "Nodes retired (as twinfleet forget does) for not being seen for longer than --forget-after",
+      figures.forgottenSilent?.bind(figures),
+    );
     if (figures.idsInUse)
       gauge(
         "nodes_ids_in_use",

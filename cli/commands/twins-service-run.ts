@@ -18,13 +18,22 @@ import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, token
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { CliIO } from "../main.js";
+import { spanFlag } from "../span-flag.js";
 import { logEvents } from "../twins-events-log.js";
 import { connectionOf, type FleetFlags, wholeFlag } from "./twins-run.js";
 
 export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
   readonly data?: string;
   readonly maxNodes?: string;
+  readonly forgetAfter?: string;
 }
+
+/**
+ * The shortest `--forget-after`: longer than any reboot, broker restart or firmware update keeps a
+ * healthy node silent (it registers within seconds of coming back), so that no span taken retires a
+ * node for a hiccup; a fleet switched off for a weekend is the operator's span to choose (docs/twins.md).
+ */
+export const FORGET_AFTER_MIN_MS = 3_600_000;
 
 export async function runTwinsService(
   flags: TwinsServiceFlags,
@@ -34,6 +43,8 @@ export async function runTwinsService(
   // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
   if (flags.data !== undefined && flags.data.trim() === "")
     throw new UsageError(`--data: must be a directory, got ${shown(flags.data)}`);
+  if (flags.forgetAfter !== undefined)
+    spanFlag("--forget-after", flags.forgetAfter, FORGET_AFTER_MIN_MS, "1h");
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
@@ -113,6 +124,9 @@ async function serveTwins(
     // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
+    ...(flags.forgetAfter !== undefined
+      ? { forgetAfterMs: spanFlag("--forget-after", flags.forgetAfter, FORGET_AFTER_MIN_MS, "1h") }
+      : {}),
     ...(store !== undefined ? { store } : {}),
   }).catch((e: unknown) => {
     heap.stop();

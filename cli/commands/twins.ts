@@ -88,6 +88,10 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       "--max-nodes <n>",
       "the most nodes tracked; messages naming one more are dropped as bad input, ~1 KB a node (default 200000)",
     )
+    .option(
+      "--forget-after <span>",
+      "retire a node not seen for longer than <span> (12h, 30d, 2w; at least 1h) as `twinfleet forget` does (default: never)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data\n  twinfleet twins --broker mqtt://localhost:1883 --http 8080      the web page and API (docs/web.md)",

@@ -84,6 +84,21 @@ const BAD: Record<Kind, readonly string[]> = {
     "files=40/1e3",
     "x".repeat(10_240),
   ],
+  span: [
+    "abc",
+    "",
+    "0",
+    "0h",
+    "-1d",
+    "30",
+    "30m",
+    "59m",
+    "1.5d",
+    "1 d",
+    "0x10d",
+    "3651d",
+    "x".repeat(10_240),
+  ],
   free: [],
 };
 

@@ -8,7 +8,7 @@
  * a file written; `dir`: a directory made (cannot be made: exit 1, docs/cli.md; only empty is
  * checked); `url` (a broker's), `web-url` (a twins service's web address, `set --via`), `http`, `choice`, `prefix`, `user`, `secret`, `host`, `filter`, `shard`, `ge`,
  * `fleet-file` (a name or a .json file), `proxies` (`--http-trusted-proxy`'s addresses), `bounds`
- * (`--http-client-bounds`); `free`: any string is a value (a seed, a scenario list
+ * (`--http-client-bounds`), `span` (`12h`, `30d`: cli/span-flag.ts); `free`: any string is a value (a seed, a scenario list
  * checked by name).
  */
 export type Kind =
@@ -31,6 +31,7 @@ export type Kind =
   | "fleet-file"
   | "proxies"
   | "bounds"
+  | "span"
   | "free";
 
 const LOGIN: Record<string, Kind> = {
@@ -149,6 +150,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     ...HTTP_SERVED,
     "--data": "dir",
     "--max-nodes": "whole",
+    "--forget-after": "span",
   },
   monitor: {
     "--broker": "url",

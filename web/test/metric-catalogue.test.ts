@@ -69,6 +69,7 @@ const runFigures: Required<Figures> = {
   badInput: () => ({ "bad-payload": 0 }),
   brokerDropped: () => ({ "retained-write": 0 }),
   flapping: () => 0,
+  forgottenSilent: () => 0,
   idsInUse: () => 0,
   lagP99Ms: () => ({ main: 1 }),
 };
