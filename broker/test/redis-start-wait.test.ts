@@ -9,10 +9,10 @@
  * held the start silent again, at aedes's set-up: that wait is told and ended the same way.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { runBrokerCommand, type StartingBroker } from "../command.js";
+import { keptLog, until } from "./start-wait.js";
 
 const servers: { server: Server; sockets: Socket[] }[] = [];
 afterEach(async () => {
@@ -21,18 +21,6 @@ afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
   }
 });
-
-interface Line {
-  level: number;
-  msg: string;
-}
-
-/** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads ioredis). */
-async function until(ok: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 20_000;
-  while (!ok() && performance.now() < end) await hostTurn();
-  if (!ok()) throw new Error(`never happened: ${what}`);
-}
 
 /** A Redis's answers to the start check's commands: CLIENT SETINFO, INFO (not loading its data), PING. */
 function answerCheck(s: Socket): void {
@@ -69,8 +57,7 @@ async function silentRedis(answered = 0): Promise<{ url: string; sockets: Socket
 
 it("tells the wait for a Redis that does not answer, names it to --http, and a stop ends it at once", async () => {
   const redis = await silentRedis();
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { lines, logger } = keptLog();
   const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
   let starting: StartingBroker | undefined;
   let listened = false;
@@ -127,8 +114,7 @@ it("tells the wait for a Redis that does not answer, names it to --http, and a s
 
 it("tells the wait for a Redis frozen just after the start's check, names the step, and a stop ends it", async () => {
   const redis = await silentRedis(1);
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { lines, logger } = keptLog();
   const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
   let starting: StartingBroker | undefined;
   let listened = false;
