@@ -9,10 +9,10 @@
  * held the start silent again, at aedes's set-up: that wait is told and ended the same way.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { runBrokerCommand, type StartingBroker } from "../command.js";
+import { keptLog, until } from "./start-wait.js";
 
 const servers: { server: Server; sockets: Socket[] }[] = [];
 afterEach(async () => {
@@ -21,18 +21,6 @@ afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
   }
 });
-
-interface Line {
-  level: number;
-  msg: string;
-}
-
-/** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads ioredis). */
-async function until(ok: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 20_000;
-  while (!ok() && performance.now() < end) await hostTurn();
-  if (!ok()) throw new Error(`never happened: ${what}`);
-}
 
 /** A Redis's answers to the start check's commands: CLIENT SETINFO, INFO (not loading its data), PING. */
 function answerCheck(s: Socket): void {
@@ -67,16 +55,18 @@ async function silentRedis(answered = 0): Promise<{ url: string; sockets: Socket
   return { url: `redis://127.0.0.1:${port}`, sockets };
 }
 
-it("tells the wait for a Redis that does not answer, names it to --http, and a stop ends it at once", async () => {
-  const redis = await silentRedis();
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+/**
+ * The broker's start on the Redis at `url`, its log kept and its clock a fake one at 2026-01-01: what
+ * --http's /healthz would say (`problem()`), whether it listened, and whether the start has ended.
+ */
+function startOn(url: string) {
+  const { lines, logger } = keptLog();
   const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
   let starting: StartingBroker | undefined;
   let listened = false;
   let ended = false;
   const done = runBrokerCommand(
-    { host: "127.0.0.1", port: "0", redis: redis.url },
+    { host: "127.0.0.1", port: "0", redis: url },
     {
       logger,
       scheduler: sched,
@@ -91,9 +81,22 @@ it("tells the wait for a Redis that does not answer, names it to --http, and a s
   ).finally(() => {
     ended = true;
   });
+  return {
+    lines,
+    sched,
+    done,
+    problem: () => starting?.problem(),
+    listened: () => listened,
+    ended: () => ended,
+  };
+}
+
+it("tells the wait for a Redis that does not answer, names it to --http, and a stop ends it at once", async () => {
+  const redis = await silentRedis();
+  const { lines, sched, done, problem, listened, ended } = startOn(redis.url);
   await until(() => redis.sockets.length > 0, "the start's check connected");
   const said = (text: string) => lines.filter((l) => l.msg.includes(text)).map((l) => l.msg);
-  expect(starting?.problem()).toBeUndefined();
+  expect(problem()).toBeUndefined();
   for (let i = 0; i < 5; i++) {
     sched.advance(1000);
     await hostTurn();
@@ -105,21 +108,21 @@ it("tells the wait for a Redis that does not answer, names it to --http, and a s
       "server; the broker starts once it does, and a stop (SIGTERM, Ctrl-C) ends the wait at once",
   ]);
   // What --http's /healthz answers 503 with (web/broker-server.ts).
-  expect(starting?.problem()).toBe(
+  expect(problem()).toBe(
     `the start waits for Redis at ${redis.url} to answer (connecting and checking that it answers: INFO, ` +
       "PING), not answering for 5 s: check that the Redis server is running and not stopped (kill -STOP, " +
       "a paused container), swapping or loading its data, and that --redis names a Redis server",
   );
   sched.advance(2000);
   process.emit("SIGTERM", "SIGTERM");
-  await until(() => ended, "the start ended by the stop");
+  await until(ended, "the start ended by the stop");
   await done;
   expect(lines.filter((l) => l.msg.startsWith("SIGTERM")).map((l) => l.msg)).toEqual([
     `SIGTERM: the broker stops without starting; it waited 7 s for Redis at ${redis.url} to answer ` +
       "(connecting and checking that it answers: INFO, PING)",
     "SIGTERM while the broker was starting: it stops without starting",
   ]);
-  expect(listened).toBe(false);
+  expect(listened()).toBe(false);
   expect(said("listening")).toEqual([]);
   // The start's connection is dropped, not left to a Redis that may never say goodbye.
   await until(() => redis.sockets.every((s) => s.closed), "the connection closed");
@@ -127,28 +130,7 @@ it("tells the wait for a Redis that does not answer, names it to --http, and a s
 
 it("tells the wait for a Redis frozen just after the start's check, names the step, and a stop ends it", async () => {
   const redis = await silentRedis(1);
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
-  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
-  let starting: StartingBroker | undefined;
-  let listened = false;
-  let ended = false;
-  const done = runBrokerCommand(
-    { host: "127.0.0.1", port: "0", redis: redis.url },
-    {
-      logger,
-      scheduler: sched,
-      http: async (s) => {
-        starting = s;
-        return { started: () => {}, close: async () => {} };
-      },
-      onListening: () => {
-        listened = true;
-      },
-    },
-  ).finally(() => {
-    ended = true;
-  });
+  const { lines, sched, done, problem, listened, ended } = startOn(redis.url);
   // The check's connection, then the store's, publish and subscribe ones, each asking INFO.
   await until(
     () => redis.sockets.length >= 4 && redis.sockets.every((s) => s.bytesRead > 0),
@@ -166,17 +148,17 @@ it("tells the wait for a Redis frozen just after the start's check, names the st
       "or loading its data, and that --redis names a Redis server; the broker starts once it does, and a " +
       "stop (SIGTERM, Ctrl-C) ends the wait at once",
   ]);
-  expect(starting?.problem()).toMatch(
+  expect(problem()).toMatch(
     `the start waits for Redis at ${redis.url} to answer (${step}), not answering for 5 s`,
   );
   process.emit("SIGTERM", "SIGTERM");
-  await until(() => ended, "the start ended by the stop");
+  await until(ended, "the start ended by the stop");
   await done;
   expect(lines.filter((l) => l.msg.startsWith("SIGTERM")).map((l) => l.msg)).toEqual([
     `SIGTERM: the broker stops without starting; it waited 5 s for Redis at ${redis.url} to answer (${step})`,
     "SIGTERM while the broker was starting: it stops without starting",
   ]);
-  expect(listened).toBe(false);
+  expect(listened()).toBe(false);
   // Every connection is dropped, none left waiting on a Redis that may never say goodbye.
   await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
 });

@@ -17,6 +17,7 @@ import { LateHost } from "../../node/test/late-host.js";
 import { runBrokerCommand } from "../command.js";
 import { dataDirectoryWait, StoreOpenWait } from "../store-open-wait.js";
 import { freezeLevel, unfreezeLevel } from "./frozen-level.js";
+import { keptLog, until } from "./start-wait.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -24,23 +25,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-interface Line {
-  level: number;
-  msg: string;
-}
-
-/** Waits, a host turn at a time, until `ok()`: a generous bound (the first start loads LevelDB). */
-async function until(ok: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 20_000;
-  while (!ok() && performance.now() < end) await hostTurn();
-  if (!ok()) throw new Error(`never happened: ${what}`);
-}
-
 async function frozenStart() {
   const dataDir = await mkdtemp(join(tmpdir(), "store-open-wait-"));
   dirs.push(dataDir);
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { lines, logger } = keptLog();
   const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
   const frozen = freezeLevel("open");
   const abort = new AbortController();

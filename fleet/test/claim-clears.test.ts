@@ -6,48 +6,29 @@
  * and the loss kept as given up; clears further apart are each claimed again. The claim's waits are
  * on a fake clock, its I/O and the broker real.
  */
-import type mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../broker/server.js";
-import { client } from "../../broker/test/helpers.js";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { Prefix } from "../../protocol/index.js";
-import { fleetIds } from "../../sim/topology.js";
 import { CLAIM_CLEARS_MAX, CLAIM_CLEARS_WINDOW_MS, ClaimClears } from "../claim-clears.js";
-import { claimFleet, claimTopic, type FleetClaim } from "../fleet-claim.js";
-import { claimsHeld, drive } from "./claim-drive.js";
+import {
+  claimsHeld,
+  claimTaken,
+  closeOpened,
+  drive,
+  mine,
+  openBroker,
+  prefix,
+  toolOn,
+} from "./claim-drive.js";
 
-const prefix = Prefix("tf");
-const ids = fleetIds(4);
-const mine = claimTopic(prefix, "mine");
-const brokers: RunningBroker[] = [];
-const clients: mqtt.MqttClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.endAsync(true);
-  for (const b of brokers.splice(0)) await b.close();
-});
+afterEach(closeOpened);
 
 it("gives its claim up, once and with an ERROR, when it is cleared 5 times within a minute", async () => {
-  const broker = await startBroker({ host: "127.0.0.1", port: 0 });
-  brokers.push(broker);
-  const url = broker.url;
+  const url = await openBroker();
   const sched = new FakeScheduler(0);
   const lines: { line: string; level?: "error" }[] = [];
-  let claim: FleetClaim | undefined;
-  const took = claimFleet(
-    { url, prefix, ids, keepaliveS: 60, waitMs: 1_000, token: "mine" },
-    sched,
-    (line, level) => lines.push(level ? { line, level } : { line }),
-  ).then((c) => {
-    claim = c;
-  });
-  await drive(sched, () => claim !== undefined, "the claim taken");
-  await took;
-  const c = claim as FleetClaim;
+  const c = await claimTaken(url, sched, (line, level) => lines.push(level ? { line, level } : { line }));
   // A script clearing the claim each time the run publishes it, 8 times at most.
-  const tool = await client(url);
-  clients.push(tool);
+  const tool = await toolOn(url);
   let published = 0;
   tool.on("message", (topic, payload, packet) => {
     if (topic !== mine || payload.length === 0 || packet.retain) return;

@@ -4,35 +4,27 @@
  * the ids unclaimed for the whole run. It now claims them again at once, says so, and keeps the loss
  * for the report. The claim's waits are on a fake clock, its I/O and the broker real.
  */
-import type mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../broker/server.js";
-import { client } from "../../broker/test/helpers.js";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { Prefix } from "../../protocol/index.js";
-import { fleetIds } from "../../sim/topology.js";
 import { encodeClaimIds } from "../claim-ids.js";
-import { claimFleet, claimTopic, type FleetClaim } from "../fleet-claim.js";
-import { claimsHeld, drive } from "./claim-drive.js";
+import { claimFleet, type FleetClaim } from "../fleet-claim.js";
+import {
+  claimsHeld,
+  closeOpened,
+  drive,
+  ids,
+  mine,
+  openBroker,
+  prefix,
+  theirs,
+  toolOn,
+} from "./claim-drive.js";
 
-const prefix = Prefix("tf");
-const ids = fleetIds(4);
-const mine = claimTopic(prefix, "mine");
-const theirs = claimTopic(prefix, "theirs");
-const brokers: RunningBroker[] = [];
-const clients: mqtt.MqttClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.endAsync(true);
-  for (const b of brokers.splice(0)) await b.close();
-});
+afterEach(closeOpened);
 
 it("claims its ids again when its own claim is cleared while it waits for another run's claim to go", async () => {
-  const broker = await startBroker({ host: "127.0.0.1", port: 0 });
-  brokers.push(broker);
-  const url = broker.url;
-  const tool = await client(url);
-  clients.push(tool);
+  const url = await openBroker();
+  const tool = await toolOn(url);
   // Another run's claim on the ids, held as this run claims them: this run waits for it to go.
   await tool.publishAsync(theirs, JSON.stringify(encodeClaimIds(ids)), { qos: 1, retain: true });
   const sched = new FakeScheduler(0);

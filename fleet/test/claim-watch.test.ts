@@ -6,46 +6,31 @@
  * leaves them to another run that claimed them meanwhile; each loss is kept for the report.
  * The claim's waits are on a fake clock, its I/O and the broker real.
  */
-import type mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../broker/server.js";
-import { client } from "../../broker/test/helpers.js";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { Prefix } from "../../protocol/index.js";
-import { fleetIds } from "../../sim/topology.js";
-import { claimFleet, claimTopic, type FleetClaim } from "../fleet-claim.js";
-import { claimsHeld, drive } from "./claim-drive.js";
+import {
+  claimsHeld,
+  claimTaken,
+  closeOpened,
+  drive,
+  ids,
+  mine,
+  openBroker,
+  prefix,
+  theirs,
+  toolOn,
+} from "./claim-drive.js";
 
-const prefix = Prefix("tf");
-const ids = fleetIds(4);
-const mine = claimTopic(prefix, "mine");
-const theirs = claimTopic(prefix, "theirs");
-const brokers: RunningBroker[] = [];
-const clients: mqtt.MqttClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.endAsync(true);
-  for (const b of brokers.splice(0)) await b.close();
-});
+afterEach(closeOpened);
 
 /** A broker on port 0 and the run's claim taken on it. */
 async function claimed() {
-  const broker = await startBroker({ host: "127.0.0.1", port: 0 });
-  brokers.push(broker);
-  const url = broker.url;
+  const url = await openBroker();
   const sched = new FakeScheduler(0);
   const lines: string[] = [];
-  let claim: FleetClaim | undefined;
-  const took = claimFleet({ url, prefix, ids, keepaliveS: 60, waitMs: 1_000, token: "mine" }, sched, (l) =>
-    lines.push(l),
-  ).then((c) => {
-    claim = c;
-  });
-  await drive(sched, () => claim !== undefined, "the claim taken");
-  await took;
-  const tool = await client(url);
-  clients.push(tool);
-  return { url, sched, lines, claim: claim as FleetClaim, tool };
+  const claim = await claimTaken(url, sched, (l) => lines.push(l));
+  const tool = await toolOn(url);
+  return { url, sched, lines, claim, tool };
 }
 
 it("claims its ids again when its claim is cleared on the broker while its connection stays up", async () => {

@@ -4,26 +4,13 @@
  * report was built before, and said nothing of it. The report's `claim` is now read once the shard's
  * own clear of its claim is done; that clear is its own and no loss.
  */
-import mqtt from "mqtt";
-import { pino } from "pino";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
-import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { ShardRun } from "../shard-run.js";
+import { brokerAndTool } from "./broker-and-tool.js";
 import { idleShard } from "./idle-shard.js";
 
-let broker: BrokerHost;
-let tool: mqtt.MqttClient;
-
-beforeEach(async () => {
-  broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
-  tool = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-});
-
-afterEach(async () => {
-  await tool.endAsync(true);
-  await broker.close();
-});
+const rig = brokerAndTool();
 
 /** Resolves once `done()` holds, checked every 10 ms, within 20 s. */
 async function until(done: () => boolean, what: string): Promise<void> {
@@ -32,6 +19,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
 }
 
 it("keeps in its report a claim cleared by someone else while its nodes stop, not its own clear", async () => {
+  const { broker, tool } = rig;
   let topic: string | undefined;
   tool.on("message", (t, payload) => {
     if (payload.length > 0) topic ??= t;

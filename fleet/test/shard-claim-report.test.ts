@@ -6,32 +6,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { pino } from "pino";
-import { afterAll, afterEach, beforeEach, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
-import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { readShardFile, writeShardFile } from "../shard-report.js";
 import { ShardRun } from "../shard-run.js";
+import { brokerAndTool } from "./broker-and-tool.js";
 import { idleShard } from "./idle-shard.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tf-shard-claim-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let broker: BrokerHost;
-let tool: mqtt.MqttClient;
-
-beforeEach(async () => {
-  broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
-  tool = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-});
-
-afterEach(async () => {
-  await tool.endAsync(true);
-  await broker.close();
-});
+const rig = brokerAndTool();
 
 it("keeps a shard's claim cleared mid-run in its shard report", async () => {
+  const { broker, tool } = rig;
   // The shard's claim, cleared once its nodes have registered (a tool clearing retained messages).
   let topic: string | undefined;
   tool.on("message", (t, payload) => {

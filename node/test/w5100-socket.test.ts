@@ -53,6 +53,28 @@ function setup(rxBufferBytes = 2048) {
 
 const bytes = (n: number) => Buffer.alloc(n, 1);
 
+/**
+ * A socket opened at 0 whose arrivals and death (and, `partial`, each signal that a packet's first
+ * bytes are in) are written down in `heard`, and the broker's end of it.
+ */
+function opened(partial = false) {
+  const t = setup();
+  const heard: string[] = [];
+  const sock = t.chip.open(0, {
+    receive: (b, at) => {
+      heard.push(`data ${b.length} at ${at}`);
+      return true;
+    },
+    ...(partial ? { partial: (at: number) => void heard.push(`partial at ${at}`) } : {}),
+    refused: () => heard.push("refused"),
+    died: () => heard.push(`died at ${t.chip.sock?.closedAt}`),
+  });
+  t.sched.runUntil(1);
+  const broker = t.wires[0];
+  if (broker === undefined) throw new Error("the wire was not opened");
+  return { ...t, heard, sock, broker };
+}
+
 describe("W5100Socket's RX buffer", () => {
   it("takes packets until the next would overflow, and has room again once the oldest is read", () => {
     const c = chip(100);
@@ -109,24 +131,6 @@ describe("W5100Socket's RX buffer", () => {
 });
 
 describe("the broker's close as the chip hears it", () => {
-  /** A socket opened at 0 whose arrivals and death are written down, and the broker's end of it. */
-  function opened() {
-    const t = setup();
-    const heard: string[] = [];
-    const sock = t.chip.open(0, {
-      receive: (b, at) => {
-        heard.push(`data ${b.length} at ${at}`);
-        return true;
-      },
-      refused: () => heard.push("refused"),
-      died: () => heard.push(`died at ${t.chip.sock?.closedAt}`),
-    });
-    t.sched.runUntil(1);
-    const broker = t.wires[0];
-    if (broker === undefined) throw new Error("the wire was not opened");
-    return { ...t, heard, sock, broker };
-  }
-
   it("hears it one link latency later, after the data the broker sent before it", () => {
     const t = opened();
     t.sched.runUntil(20);
@@ -214,20 +218,7 @@ describe("a socket closed with bytes in the RX buffer (EthernetClient::connected
 
 describe("the signal that a packet's first bytes are in", () => {
   it("reaches the chip behind the segment sent before it, retransmitted, and is no segment itself", () => {
-    const t = setup();
-    const heard: string[] = [];
-    const sock = t.chip.open(0, {
-      receive: (b, at) => {
-        heard.push(`data ${b.length} at ${at}`);
-        return true;
-      },
-      partial: (at) => heard.push(`partial at ${at}`),
-      refused: () => {},
-      died: () => {},
-    });
-    t.sched.runUntil(1);
-    const broker = t.wires[0];
-    if (broker === undefined) throw new Error("the wire was not opened");
+    const { heard, sock, broker, ...t } = opened(true);
     t.link.pullCable(5);
     t.sched.runUntil(10);
     broker.packet(Buffer.alloc(5, 1)); // lost at 10, 210, 610: through at 1410 once plugged

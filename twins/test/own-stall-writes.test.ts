@@ -52,7 +52,8 @@ function heldStore() {
   return { store, held };
 }
 
-it("tells no disk stall of a save under way while the service did not run 8 s", async () => {
+/** A saver on the fake clock whose save is under way on a disk not answering yet (`held.thaw()` answers it). */
+async function saveUnderWay() {
   const { sched, stalls, logger, errors } = paused();
   const { store, held } = heldStore();
   const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, {
@@ -62,6 +63,11 @@ it("tells no disk stall of a save under way while the service did not run 8 s", 
   });
   saver.save();
   await turns();
+  return { sched, errors, held, saver };
+}
+
+it("tells no disk stall of a save under way while the service did not run 8 s", async () => {
+  const { sched, errors, held, saver } = await saveUnderWay();
   expect(held.thaw).toBeDefined();
   sched.advance(1_000);
   sched.jump(8_000); // kill -STOP for 8 s, then kill -CONT: the timers due run first
@@ -78,15 +84,7 @@ it("tells no disk stall of a save under way while the service did not run 8 s", 
 });
 
 it("still tells a disk that does not answer, once the service has run 5 s with the save under way", async () => {
-  const { sched, stalls, logger, errors } = paused();
-  const { store, held } = heldStore();
-  const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, {
-    scheduler: sched,
-    stalls,
-    gapMs: () => 0,
-  });
-  saver.save();
-  await turns();
+  const { sched, errors, held, saver } = await saveUnderWay();
   sched.advance(1_000);
   sched.jump(30_000); // 1 s of it run, 30 s not (but the stall watch's tick before the pause)
   sched.advance(SAVE_STALLED_MS - 1_000 - STALL_TICK_MS - 1);
