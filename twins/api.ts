@@ -13,6 +13,7 @@ import type { KeptSet } from "./kept-sets.js";
 import type { MinutePoint } from "./minute-tier.js";
 import type { PrefixNodes } from "./prefix-look.js";
 import type { TwinsServiceInfo } from "./presence.js";
+import type { MarkerFate } from "./replay-marker.js";
 import type { ForgetOutcome } from "./retire.js";
 import type { BadInputReason, Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
@@ -137,8 +138,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    * (twins/replay-marker.ts); a service over a URL only.
    */
   replayOver?(maxMs: number): Promise<boolean>;
-  /** Markers of replayOver published and never back: a broker that dropped them (a full client queue). */
-  replayUnanswered?(): number;
+  /**
+   * What became of replayOver's markers not back (ReplayMarker.fate): dropped when a marker published
+   * after them came back first (a full client queue), else not back after `maxMs` more (slow).
+   */
+  replayFate?(maxMs: number): Promise<MarkerFate>;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

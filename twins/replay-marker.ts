@@ -8,6 +8,7 @@
  * over once the marker is back and no retained message has come for REPLAY_SETTLE_MS, or for 4 round
  * trips of the marker on a slower broker; a broker that never sends the marker back (its access rules
  * refuse it) leaves the whole bound. The commands waited their whole `--wait` (1.5 s) every time.
+ * A marker not back then is judged by a second one behind it (fate): passed by it, dropped; else slow.
  */
 import { after, type Scheduler } from "./clock.js";
 import { REPLAY_SETTLE_MS, whenReplayOver } from "./put-back.js";
@@ -25,8 +26,10 @@ export interface MarkerClient extends Subscriber {
 export class ReplayMarker {
   /** The round trips under way by their payload (a look at other prefixes may run beside a command's). */
   private readonly waiting = new Map<string, () => void>();
-  /** Markers published (their subscription granted) and not back yet. */
-  private readonly out = new Set<string>();
+  /** Markers published (their subscription granted) and not back yet, with when they were published. */
+  private readonly out = new Map<string, number>();
+  /** Told of each marker back (fate() waiting on the ones out). */
+  private back: (() => void) | undefined;
   private sent = 0;
   /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
   readonly topic: string;
@@ -44,7 +47,10 @@ export class ReplayMarker {
   /** A message from the broker: true when it is a marker (which ends the round trip that sent it). */
   message(topic: string, payload: Buffer): boolean {
     if (topic !== this.topic) return false;
-    this.waiting.get(payload.toString("latin1"))?.();
+    const id = payload.toString("latin1");
+    this.waiting.get(id)?.();
+    this.out.delete(id);
+    this.back?.();
     return true;
   }
 
@@ -60,8 +66,8 @@ export class ReplayMarker {
       if (!(await subscribeUnlessRefused(client, this.topic, 0))) return undefined;
       const sentAt = this.scheduler.now();
       const came = new Promise<void>((resolve) => this.waiting.set(id, resolve));
+      this.out.set(id, sentAt);
       await client.publishAsync(this.topic, id, { qos: 0 });
-      this.out.add(id);
       await came;
       return this.scheduler.now() - sentAt;
     } catch {
@@ -80,6 +86,49 @@ export class ReplayMarker {
   get unanswered(): number {
     return this.out.size;
   }
+
+  /**
+   * What became of the markers not back: one more is published behind them and waited for up to
+   * `maxMs`. A broker keeps a connection's order for one QoS, so that one back before them says they
+   * were dropped; them back says they were only slow; neither back says nothing of a drop (a slow
+   * broker or host). It used to call every marker not back at the replay's end dropped.
+   */
+  async fate(maxMs: number): Promise<MarkerFate> {
+    if (this.out.size === 0) return { dropped: 0 };
+    const earlier = [...this.out.keys()];
+    const since = Math.min(...this.out.values());
+    const left = () => earlier.filter((id) => this.out.has(id)).length;
+    let passed = false;
+    await new Promise<void>((resolve) => {
+      const bound = after(this.scheduler, maxMs, () => end());
+      let done = false;
+      const end = () => {
+        if (done) return;
+        done = true;
+        bound.cancel();
+        this.back = undefined;
+        resolve();
+      };
+      this.back = () => {
+        if (left() === 0) end();
+      };
+      void this.roundTrip().then((rtt) => {
+        passed = rtt !== undefined && left() > 0;
+        end();
+      });
+    });
+    if (left() === 0) return { dropped: 0 };
+    if (passed) return { dropped: left() };
+    return { dropped: 0, notBackMs: this.scheduler.now() - since };
+  }
+}
+
+/** The markers not back at the replay's end, judged (ReplayMarker.fate). */
+export interface MarkerFate {
+  /** Markers a later one passed: the broker dropped them. */
+  readonly dropped: number;
+  /** Markers neither back nor passed after this long (ms since the first was published): slow, not known dropped. */
+  readonly notBackMs?: number;
 }
 
 /**

@@ -32,7 +32,7 @@ import { brokerRestarted, memberLost, type PresenceMoveDeps, presenceMoved } fro
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
-import { replayOver } from "./replay-marker.js";
+import { type MarkerFate, replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
 import { datedState } from "./stored-dates.js";
 import type { Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
@@ -65,7 +65,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   restartAtStart: Twins["restartAtStart"]; // told at the first connection (twins/api.ts)
   readonly replayOver = (maxMs: number): Promise<boolean> =>
     replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
-  readonly replayUnanswered = (): number => this.link.replayMarker?.unanswered ?? 0;
+  readonly replayFate = (maxMs: number): Promise<MarkerFate> =>
+    this.link.replayMarker?.fate(maxMs) ?? Promise.resolve({ dropped: 0 });
   private wait: BrokerWait | undefined; // while the first connection of one waiting for its broker is under way
   reached: Promise<void> = Promise.resolve();
   readonly keptSet = (id: string): KeptSet | undefined => this.kept.of(id);

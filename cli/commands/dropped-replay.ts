@@ -3,16 +3,20 @@
  * told on stderr instead of acting silently on part of the fleet. Two signs: Mosquitto's count
  * (`$SYS/broker/publish/messages/dropped`, heard when it rises during the command: it is published
  * every `sys_interval`, and kept 60 s) and the replay's marker (twins/replay-marker.ts), published on
- * a granted subscription after the replay and never back: a client queue full of the replay drops it
- * with the rest. With Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes and said nothing.
+ * a granted subscription after the replay and passed by a later one: a client queue full of the
+ * replay drops it with the rest. With Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes
+ * and said nothing. A marker only slow (neither it nor the later one back) is told as such, without
+ * the queue's advice: a loaded host once had it blamed on a broker that drops nothing.
  */
-import type { Twins } from "../../twins/index.js";
+import type { MarkerFate, Twins } from "../../twins/index.js";
 
 export class DropsSeen {
   /** Messages the broker's count rose by during the command. */
   private dropped = 0;
-  /** Replay markers published and never back when the replay's wait ended. */
+  /** Replay markers a later marker passed: dropped. */
   private markersLost = 0;
+  /** How long the replay's marker, neither back nor passed, had been out (ms); undefined when it came back or was passed. */
+  private notBackMs: number | undefined;
   private readonly rose = (what: string, n: number) => {
     if (what === "to-clients") this.dropped += n;
   };
@@ -21,9 +25,10 @@ export class DropsSeen {
     t.on("broker-dropped", this.rose);
   }
 
-  /** The replay's wait is over: `unanswered` markers never came back. */
-  replayRead(unanswered: number): void {
-    this.markersLost = unanswered;
+  /** The replay's markers not back, judged (ReplayMarker.fate). */
+  replayRead(fate: MarkerFate): void {
+    this.markersLost = fate.dropped;
+    this.notBackMs = fate.notBackMs;
   }
 
   stop(): void {
@@ -32,12 +37,15 @@ export class DropsSeen {
 
   /** The warning, or undefined when there was no sign. `focus`: the nodes read first, by name. */
   told(url: string, prefix: string, focus: readonly string[]): string | undefined {
-    if (this.dropped === 0 && this.markersLost === 0) return undefined;
+    if (this.dropped === 0 && this.markersLost === 0 && this.notBackMs === undefined) return undefined;
     const spared = focus.length > 0 ? ` (not of ${focus.join(", ")}, read first by name)` : "";
     const misses = `what this command read of the fleet under ${prefix} may miss nodes, or their configs, statuses or reports${spared}`;
+    const marker = `the marker this command published after its subscriptions (${prefix}/twins-probe/…/replay)`;
     const fix = `set max_queued_messages 0 in mosquitto.conf and leave max_queued_bytes at 0 (docs/mosquitto.md, "Queues")`;
     if (this.dropped > 0)
       return `the broker at ${url} dropped ${this.dropped} messages on their way to its clients during this command ($SYS/broker/publish/messages/dropped rose): a client's queue was full (Mosquitto's max_queued_messages, max_queued_bytes), and if it was this command's, ${misses}; ${fix}`;
-    return `the broker at ${url} never sent back the marker this command published after its subscriptions (${prefix}/twins-probe/…/replay): it dropped it, as it drops what does not fit a client's queue (Mosquitto's max_queued_messages, max_queued_bytes), so ${misses}; ${fix}. (Access rules that let this login read ${prefix}/twins-probe/# but not write it drop the marker too: docs/mosquitto.md grants both)`;
+    if (this.markersLost === 0)
+      return `the broker at ${url} had not sent back ${marker} within ${((this.notBackMs ?? 0) / 1000).toFixed(1)} s, nor a second one published after it: the broker or this host is slow, so ${misses}; a longer --wait gives it more time (or access rules let this login read ${prefix}/twins-probe/# but not write it: docs/mosquitto.md grants both)`;
+    return `the broker at ${url} never sent back ${marker}, and sent back one published after it: it dropped it, as it drops what does not fit a client's queue (Mosquitto's max_queued_messages, max_queued_bytes), so ${misses}; ${fix}`;
   }
 }

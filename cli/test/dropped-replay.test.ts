@@ -14,7 +14,7 @@ const URL = "mqtt://127.0.0.1:1883";
 describe("a one-shot command's dropped messages", () => {
   it("says nothing without a sign", () => {
     const seen = new DropsSeen(twins());
-    seen.replayRead(0);
+    seen.replayRead({ dropped: 0 });
     expect(seen.told(URL, "tf", [])).toBeUndefined();
   });
 
@@ -34,12 +34,26 @@ describe("a one-shot command's dropped messages", () => {
     );
   });
 
-  it("tells a replay marker that never came back", () => {
+  it("tells a replay marker that a later one passed as dropped, with the queue's advice", () => {
     const seen = new DropsSeen(twins());
-    seen.replayRead(1);
+    seen.replayRead({ dropped: 1 });
     const line = seen.told(URL, "tf", []) ?? "";
     expect(line).toMatch(/^the broker at mqtt:\/\/127\.0\.0\.1:1883 never sent back the marker/);
+    expect(line).toContain("and sent back one published after it: it dropped it");
     expect(line).toContain("may miss nodes");
+    expect(line).toContain("max_queued_messages 0");
     expect(line).not.toContain("read first by name");
+  });
+
+  it("tells a replay marker only slow (none back) as slow, without blaming the broker's queue", () => {
+    const seen = new DropsSeen(twins());
+    seen.replayRead({ dropped: 0, notBackMs: 3000 });
+    const line = seen.told(URL, "tf", []) ?? "";
+    expect(line).toMatch(
+      /^the broker at mqtt:\/\/127\.0\.0\.1:1883 had not sent back the marker this command published after its subscriptions \(tf\/twins-probe\/…\/replay\) within 3\.0 s, nor a second one published after it: the broker or this host is slow/,
+    );
+    expect(line).toContain("a longer --wait gives it more time");
+    expect(line).not.toContain("dropped");
+    expect(line).not.toContain("max_queued");
   });
 });
