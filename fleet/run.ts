@@ -35,9 +35,10 @@ import {
   viewBeforeNodesStop,
 } from "./registrations.js";
 import type { Report } from "./report.js";
+import { endRun, withClaim } from "./run-end.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { fleetQuiet, RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
-import { closeParts, type FleetParts, prepareFleet } from "./setup.js";
+import { type FleetParts, prepareFleet } from "./setup.js";
 import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import type { StartControl } from "./start-control.js";
 import { buildReport } from "./summarize.js";
@@ -66,6 +67,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   readonly kernelNet: KernelNet | undefined;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
+  readonly collector: Collector;
   private readonly faults: FaultRunner;
   /** The broker's outages as the run's twins service saw them, and the run's own stalls. */
   private readonly outages: BrokerOutages;
@@ -87,12 +89,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private constructor(
     readonly opts: ResolvedFleetOptions,
     private readonly parts: FleetParts,
-    readonly collector: Collector,
     private readonly pool: ShardHost,
     /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
     readonly sched: Scheduler,
     /** On virtual time, the clock that drives it (its pace is the console's speed control). */
     readonly virtual: VirtualClock | undefined,
+    private readonly ending: StartControl["ending"],
   ) {
     super();
     this.profile = parts.profile;
@@ -102,13 +104,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.brokerUrl = parts.broker.url;
     this.kernelNet = parts.kernelLoss?.net;
     this.startedAt = sched.now();
+    this.collector = Collector.following(parts.pairing);
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     const heapWarn = (line: string) => this.emit("log", line, "error"); // a heap near its limit
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker), undefined, heapWarn);
     this.outages = BrokerOutages.onClock([parts.twins, parts.probe?.watch], sched, parts.twins);
-    this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
+    this.registeredAt = new Registrations(this.ids, parts.source, this.collector.timeline, () =>
       sched.now(),
     ).first;
     this.faults = fleetFaultRunner(
@@ -125,11 +128,13 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       },
       this,
     );
-    this.clashes = watchClashes(collector, opts.prefix, this.faults, this.outages, this);
-    collector.onPairingLine = (line) => this.emit("log", line, "info");
+    this.clashes = watchClashes(this.collector, opts.prefix, this.faults, this.outages, this);
+    this.collector.onPairingLine = (line) => this.emit("log", line, "info");
     this.deaths = runDeaths(this, parts.broker, () => (sched.now() - this.startedAt) / 1000);
-    this.done = this.lifecycle();
-    watchClosedAtOnce(collector, sched, this.faults, this.outages, this);
+    this.done = this.lifecycle()
+      .finally(() => this.close())
+      .then(({ report, endMs }) => withClaim(report, this.parts.claim, this.pressStartMs, endMs));
+    watchClosedAtOnce(this.collector, sched, this.faults, this.outages, this);
   }
 
   /**
@@ -155,7 +160,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     });
     if (opts.clock === "virtual") {
       const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
-      run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, clock.sched, clock);
+      run = new FleetRun(opts, parts, pool, clock.sched, clock, start.ending);
       run.launch("memory", 0);
       // The report once the driver has run the clock to its end; a failure of either is the run's.
       const done = Promise.all([run.done, clock.drive(run.done)]).then(([r]) => r);
@@ -165,7 +170,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const parts = await prepareFleet(opts, logger, scheduler, start);
     const died = (shard: number, e: Error, nodes: number) => run?.deaths.died(`worker-${shard}`, e, nodes);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker), died);
-    run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
+    run = new FleetRun(opts, parts, pool, scheduler, undefined, start.ending);
     run.collector.judgeOutside(parts.twins, parts.ids, () => scheduler.now());
     const { host, port } = brokerSocket(parts.broker.nodeUrl ?? parts.broker.url);
     run.launch(host, port);
@@ -294,52 +299,49 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     );
   }
 
-  private async lifecycle(): Promise<Report> {
-    try {
-      // Presses start once the fleet is up: all registered, or the paper's 30 s limit for the last to boot.
-      await this.waits.poll(
-        () => this.registeredAt.size >= this.ids.length,
-        this.startedAt + bootSpreadMs(this.opts.nodes) + REGISTRATION_LIMIT_MS,
-      );
-      this.parts.probe?.askHeldEarly(this.ids, this.registeredAt); // does a joined service hold them?
-      const pressFrom = this.sched.now() + PRESS_LEAD_MS;
-      this.pressStartMs = pressFrom;
-      const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
-      // Stopped in the boot, no press: node threads late to read a start took those past due (67 once).
-      if (this.cut_) this.cutBefore = "presses";
-      if (!this.stopped) {
-        this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-        this.faults.schedule(this.parts.faults, pressFrom);
-        this.setPhase("press");
-        await this.waits.until(pressFrom + this.opts.durationS * 1000);
-      }
-      if (!this.virtual) this.rssMB = processRssMB(); // two runs of a seed would differ
-      const settleFrom = this.sched.now();
-      const minUntil = settleFrom + this.opts.settleS * 1000;
-      const faulted = this.faults.records.length + this.faults.inProgress > 0; // without, exactly --settle
-      const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
-      this.settleWait = wait;
-      if (this.cut_) wait.cut();
-      if (this.cut_)
-        this.cutBefore ??= "settle"; // no settle to tell of, nor to time
-      else this.setPhase("settle");
-      this.pool.broadcast({ type: "stop-presses" });
-      if (this.stopped) await this.faults.stop();
-      if (this.lossPct !== 0) this.setLoss(0, "settle");
-      const quiet = () => fleetQuiet(this.faults, this.parts.source, this.collector, this.ids.length);
-      await wait.wait(
-        () => this.stopped || this.faults.brokerGone || quiet(),
-        () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
-      );
-      await this.faults.stop();
-      const endMs = this.sched.now() - REORDER_WINDOW_MS;
-      const view = await viewBeforeNodesStop(this.parts, this.ids, this.collector.pairing ?? this.pairing);
-      const report = this.report(await this.pool.finish(), endMs, view, settleFrom);
-      this.setPhase("done");
-      return report;
-    } finally {
-      await this.close();
+  /** The run through its phases to its report but its claim, read once its own clear is done (run-end.ts). */
+  private async lifecycle(): Promise<{ report: Report; endMs: number }> {
+    // Presses start once the fleet is up: all registered, or the paper's 30 s limit for the last to boot.
+    await this.waits.poll(
+      () => this.registeredAt.size >= this.ids.length,
+      this.startedAt + bootSpreadMs(this.opts.nodes) + REGISTRATION_LIMIT_MS,
+    );
+    this.parts.probe?.askHeldEarly(this.ids, this.registeredAt); // does a joined service hold them?
+    const pressFrom = this.sched.now() + PRESS_LEAD_MS;
+    this.pressStartMs = pressFrom;
+    const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
+    // Stopped in the boot, no press: node threads late to read a start took those past due (67 once).
+    if (this.cut_) this.cutBefore = "presses";
+    if (!this.stopped) {
+      this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+      this.faults.schedule(this.parts.faults, pressFrom);
+      this.setPhase("press");
+      await this.waits.until(pressFrom + this.opts.durationS * 1000);
     }
+    if (!this.virtual) this.rssMB = processRssMB(); // two runs of a seed would differ
+    const settleFrom = this.sched.now();
+    const minUntil = settleFrom + this.opts.settleS * 1000;
+    const faulted = this.faults.records.length + this.faults.inProgress > 0; // without, exactly --settle
+    const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
+    this.settleWait = wait;
+    if (this.cut_) wait.cut();
+    if (this.cut_)
+      this.cutBefore ??= "settle"; // no settle to tell of, nor to time
+    else this.setPhase("settle");
+    this.pool.broadcast({ type: "stop-presses" });
+    if (this.stopped) await this.faults.stop();
+    if (this.lossPct !== 0) this.setLoss(0, "settle");
+    const quiet = () => fleetQuiet(this.faults, this.parts.source, this.collector, this.ids.length);
+    await wait.wait(
+      () => this.stopped || this.faults.brokerGone || quiet(),
+      () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
+    );
+    await this.faults.stop();
+    const endMs = this.sched.now() - REORDER_WINDOW_MS;
+    const view = await viewBeforeNodesStop(this.parts, this.ids, this.collector.pairing ?? this.pairing);
+    const report = this.report(await this.pool.finish(), endMs, view, settleFrom);
+    this.setPhase("done");
+    return { report, endMs };
   }
 
   private setPhase(p: RunPhase): void {
@@ -372,7 +374,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       ...this.clashes.reports(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),
-      claim: this.parts.claim,
       twinsView: view,
       unreported: this.parts.source.unreported(this.ids),
       pressStartMs,
@@ -390,8 +391,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     for (const t of this.timers) t.cancel();
     this.lag?.stop();
     await this.faults.stop().catch(() => {});
-    await this.pool.destroy().catch(() => {});
-    await closeParts(this.parts);
+    await endRun(this.parts, this.pool, this.ending);
   }
 }
 

@@ -21,8 +21,6 @@ import { followersReach, type Pairing } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { OutageSpan } from "./broker-outages.js";
-import type { FleetClaim } from "./claim-hold.js";
-import { claimField, claimReport } from "./claim-report.js";
 import type { Collector } from "./collector.js";
 import { cpuDistribution, cpuFigures } from "./cpu-figures.js";
 import { divergedNodes } from "./divergence.js";
@@ -77,8 +75,6 @@ export interface ReportInput {
   readonly joinedTwins?: JoinedTwinsReport | undefined;
   /** The other services seen beside the run's own twins service. */
   readonly ownTwins?: OwnTwinsReport | undefined;
-  /** The run's claim on its ids: the times it was not held go in the report (fleet/claim-report.ts). */
-  readonly claim?: Pick<FleetClaim, "topic" | "losses" | "notHeld"> | undefined;
   readonly twinsView: TwinsView;
   /** The nodes whose register the control side heard but no report (RegistrationSource.unreported). */
   readonly unreported?: ReadonlySet<NodeId>;
@@ -219,7 +215,6 @@ export function buildReport(i: ReportInput): Report {
     ...(i.cutAtConnack !== undefined ? { sessionsCutAtConnack: i.cutAtConnack } : {}),
     ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
     ...(i.ownTwins !== undefined ? { ownTwins: i.ownTwins } : {}),
-    ...claimField(claimReport(i.claim, i.pressStartMs, i.endMs)),
     ...pairingChangesField(collector.live?.report(i.pressStartMs)),
     ...outsideField(collector.outside?.report()),
     twinsView: i.twinsView,
