@@ -20,7 +20,7 @@
  * wait one from the check to listening. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
-import type { Scheduler } from "../node/scheduler.js";
+import type { Scheduler, Timer } from "../node/scheduler.js";
 import { WaitTold } from "../node/wait-told.js";
 import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { STORE_STALLED_MS } from "./store-stall.js";
@@ -81,6 +81,8 @@ export class StoreOpenWait {
   #since: number | undefined;
   /** When the store last answered (this wait's clock), where its answers are heard. */
   #lastAnswer: number | undefined;
+  /** Told slow: its answers stopping for `stalledMs` is told then, not at the next 30 s line. */
+  #silentCheck: Timer | undefined;
   /** The date the wait began (`wallNow`), as the line shows it. */
   #sinceDate = 0;
   #told: WaitTold | undefined;
@@ -199,7 +201,8 @@ export class StoreOpenWait {
     return heard === undefined || this.#since === undefined || heard <= this.#since ? undefined : heard;
   }
 
-  #tell(ms: number): void {
+  /** `silent`: its answers have stopped `stalledMs` (a timer due then, which may run a hair early). */
+  #tell(ms: number, silent = false): void {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
     const store = this.#store;
     const the = store?.article === true ? "the " : "";
@@ -218,22 +221,31 @@ export class StoreOpenWait {
     }
     const ago = this.scheduler.now() - heard;
     const fields = { waitedMs: Math.round(ms), step: this.#step, lastAnswerMs: Math.round(ago) };
-    if (ago >= this.stalledMs)
+    if (silent || ago >= this.stalledMs)
       this.logger.warn(
         fields,
         `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ago)} (${this.#step}; the start waiting ${wholeSeconds(ms)}, since ${since}): ${store?.why}; the broker ${then} once it does, ${held}`,
       );
-    else
+    else {
+      this.#silentCheck?.cancel();
+      this.#silentCheck = this.scheduler.at(heard + this.stalledMs, () => {
+        this.#silentCheck = undefined;
+        if (this.#told !== undefined && this.#heard() === heard)
+          this.#tell(this.scheduler.now() - (this.#since ?? 0), true);
+      });
       this.logger.warn(
         fields,
         `broker: ${the}${store?.where} answers, slowly: the start has not finished in ${wholeSeconds(ms)} (${this.#step}, since ${since}; its last answer ${wholeSeconds(ago)} ago): ${store?.answers?.slowWhy}; the broker ${then} once it has, ${held}`,
       );
+    }
   }
 
   /** The directory answered (or failed): told, if the wait was. */
   done(): void {
     const told = this.#told;
     told?.cancel();
+    this.#silentCheck?.cancel();
+    this.#silentCheck = undefined;
     this.#told = undefined;
     const since = this.#since;
     // Heard during the wait: its answers came, and the start's steps on it have now ended.

@@ -139,9 +139,13 @@ it("tells a store whose answers stopped as silent since its last answer, and its
     "the start waits for Redis at redis://r:1 to answer (a step), not answering for 6 s (the start waiting 8 s): why",
   );
   sched.advance(27_000);
+  // Its answers stopped: told when they have for 5 s (at 7 s), then at 35 s.
   expect(lines.map((l) => l.msg)).toEqual([
     expect.stringMatching(
       /^broker: Redis at redis:\/\/r:1 answers, slowly: the start has not finished in 5 s \(a step, since 2026-01-01T00:00:00.000Z; its last answer 3 s ago\)/,
+    ),
+    expect.stringMatching(
+      /^broker: Redis at redis:\/\/r:1 has not answered in 5 s \(a step; the start waiting 7 s, since 2026-01-01T00:00:00.000Z\): why; the broker starts once it does/,
     ),
     expect.stringMatching(
       /^broker: Redis at redis:\/\/r:1 has not answered in 33 s \(a step; the start waiting 35 s, since 2026-01-01T00:00:00.000Z\): why; the broker starts once it does/,
