@@ -17,7 +17,10 @@
  * Redis; a stop ends it at once (the connection is dropped: no write is held). Past the check the
  * start still waits on Redis (aedes's set-up over the store, publish and subscribe connections): a
  * Redis frozen then held the start silent again. Each of those steps is held here too (`hold`), the
- * wait one from the check to listening. Times come from the injected Scheduler.
+ * wait one from the check to listening. A Redis that answers, only too slowly for a step to end in
+ * 5 s (a big keyspace, a slow link), was told as one that `has not answered`: where the store's
+ * answers are heard (`answers`), the line says it answers, slowly, and when it last did, and its
+ * answers stopping is told 5 s after the last one. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
 import type { Scheduler, Timer } from "../node/scheduler.js";
