@@ -78,8 +78,8 @@ export async function openStore(
     // The wait goes on past it: the start's later steps wait on Redis too (startBroker ends it).
     const store = await opened(
       () =>
-        openRedisStore(redisUrl, logger, scheduler, (what, cancel) =>
-          opening?.step(redisStartWait(redisUrl, cancel), what),
+        openRedisStore(redisUrl, logger, scheduler, (what, cancel, onAnswer) =>
+          opening?.step(redisStartWait(redisUrl, cancel, onAnswer), what),
         ),
       opening,
       true,

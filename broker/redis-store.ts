@@ -23,7 +23,7 @@ import type { StoreHealth } from "./figures.js";
 import { redisConsoleQuieter } from "./redis-console.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
-import { REDIS_NOT_ANSWERING, type WaitedStore } from "./store-open-wait.js";
+import { REDIS_NOT_ANSWERING, REDIS_SLOW, type StoreAnswers, type WaitedStore } from "./store-open-wait.js";
 import { monotonicNow, type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 import { type KeptWill, unsupersededWills } from "./superseded-wills.js";
 
@@ -99,23 +99,70 @@ export interface RedisStore {
   close(): Promise<void>;
 }
 
-/** The start's wait for Redis at `url`, as the lines name it; `cancel` ends it (broker/store-open-wait.ts). */
-export const redisStartWait = (url: string, cancel: () => void): WaitedStore => ({
+/**
+ * The start's wait for Redis at `url`, as the lines name it; `cancel` ends it, `onAnswer` hears each
+ * reply on the start's connections (broker/store-open-wait.ts).
+ */
+export const redisStartWait = (
+  url: string,
+  cancel: () => void,
+  onAnswer?: StoreAnswers["onAnswer"],
+): WaitedStore => ({
   where: `Redis at ${redactRedisUrl(url)}`,
   article: false,
   why: REDIS_NOT_ANSWERING,
   cancel,
+  ...(onAnswer === undefined ? {} : { answers: { onAnswer, slowWhy: REDIS_SLOW } }),
 });
 
-/** The start's steps on Redis, told while one waits: each with what ends it (the connection dropped). */
-export type RedisStartStep = (what: string, cancel: () => void) => void;
+/**
+ * The start's steps on Redis, told while one waits: each with what ends it (the connection dropped)
+ * and where Redis's replies on the start's connections are heard.
+ */
+export type RedisStartStep = (what: string, cancel: () => void, onAnswer: StoreAnswers["onAnswer"]) => void;
+
+/**
+ * Calls `answered` at each reply Redis sends `conn` (an error reply too; not a command failed by a
+ * closed connection, which Redis never saw). A Redis that answers slowly (a big keyspace, a slow link)
+ * keeps a step of the start past 5 s as a frozen one does: only its replies tell the two apart.
+ */
+export function hearReplies(conn: Redis, answered: () => void): void {
+  const send = conn.sendCommand.bind(conn);
+  conn.sendCommand = (command, stream) => {
+    command.promise.then(answered, (err: unknown) => {
+      if (err instanceof Error && err.name === "ReplyError") answered();
+    });
+    return send(command, stream);
+  };
+}
+
+/** Redis's replies on the start's connections: `hear` listens to a connection's, told to `onAnswer`'s listener. */
+interface HeardReplies {
+  hear(conn: Redis): void;
+  readonly onAnswer: StoreAnswers["onAnswer"];
+}
+
+function heardReplies(): HeardReplies {
+  let listener: (() => void) | undefined;
+  return {
+    hear: (conn) => hearReplies(conn, () => listener?.()),
+    onAnswer: (answered) => {
+      listener = answered;
+    },
+  };
+}
 
 /**
  * One connection that does not retry: for the start's check only. A Redis that takes the connection
  * and never answers (stopped, paused, swapping) holds it with no timeout: `step` tells that wait, and
  * its `cancel` (a stop) drops the connection.
  */
-async function probe(url: string, quiet: (conn: Redis) => void, step?: RedisStartStep): Promise<void> {
+async function probe(
+  url: string,
+  quiet: (conn: Redis) => void,
+  replies: HeardReplies,
+  step?: RedisStartStep,
+): Promise<void> {
   const conn = new Redis(url, {
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
@@ -126,14 +173,19 @@ async function probe(url: string, quiet: (conn: Redis) => void, step?: RedisStar
     disconnectTimeout: PROBE_GOODBYE_MS,
   });
   quiet(conn);
+  replies.hear(conn);
   // A stop drops the connection (disconnect() alone waits for a goodbye a stopped Redis never
   // sends), or keeps it from being made when it came first.
   let stopped = false;
-  step?.("connecting and checking that it answers: INFO, PING", () => {
-    stopped = true;
-    conn.disconnect();
-    conn.stream?.destroy();
-  });
+  step?.(
+    "connecting and checking that it answers: INFO, PING",
+    () => {
+      stopped = true;
+      conn.disconnect();
+      conn.stream?.destroy();
+    },
+    replies.onAnswer,
+  );
   if (stopped) throw new Error(`the start's check of Redis at ${redactRedisUrl(url)} was stopped`);
   // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the rejection ("Connection is closed").
   let cause: Error | undefined;
@@ -202,7 +254,8 @@ export async function openRedisStore(
   if (problem !== undefined) throw new Error(`--redis ${problem}`);
   // ioredis's own console lines (a password Redis does not need, …) told in the log, once.
   const quiet = redisConsoleQuieter(redactRedisUrl(url), logger);
-  await probe(url, quiet, step);
+  const replies = heardReplies();
+  await probe(url, quiet, replies, step);
   // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
   // store write that still fails is an error aedes logs for that client.
   // A connection dropped (a stop while the start waits on a frozen Redis, a close past its QUIT's
@@ -211,7 +264,10 @@ export async function openRedisStore(
   const db = new Redis(url, options);
   const pubConn = new Redis(url, options);
   const subConn = new Redis(url, options);
-  for (const conn of [db, pubConn, subConn]) quiet(conn);
+  for (const conn of [db, pubConn, subConn]) {
+    quiet(conn);
+    replies.hear(conn);
+  }
   watch(db, "store", url, logger);
   watch(pubConn, "publish", url, logger);
   watch(subConn, "subscribe", url, logger);
@@ -256,14 +312,18 @@ export async function openRedisStore(
     mq,
     // A stop while the start waits on a frozen Redis: the connections are dropped, not said goodbye
     // to (a QUIT would wait 2 s each for an answer that never comes).
-    startWait: redisStartWait(url, () => {
-      health.stop();
-      dropped = true;
-      for (const conn of [db, pubConn, subConn]) {
-        conn.disconnect();
-        conn.stream?.destroy();
-      }
-    }),
+    startWait: redisStartWait(
+      url,
+      () => {
+        health.stop();
+        dropped = true;
+        for (const conn of [db, pubConn, subConn]) {
+          conn.disconnect();
+          conn.stream?.destroy();
+        }
+      },
+      replies.onAnswer,
+    ),
     health() {
       const problem = health.problem() ?? writes.problem;
       return problem === undefined ? { up: true } : { up: false, problem };

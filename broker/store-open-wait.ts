@@ -17,10 +17,13 @@
  * Redis; a stop ends it at once (the connection is dropped: no write is held). Past the check the
  * start still waits on Redis (aedes's set-up over the store, publish and subscribe connections): a
  * Redis frozen then held the start silent again. Each of those steps is held here too (`hold`), the
- * wait one from the check to listening. Times come from the injected Scheduler.
+ * wait one from the check to listening. A Redis that answers, only too slowly for a step to end in
+ * 5 s (a big keyspace, a slow link), was told as one that `has not answered`: where the store's
+ * answers are heard (`answers`), the line says it answers, slowly, and when it last did, and its
+ * answers stopping is told 5 s after the last one. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
-import type { Scheduler } from "../node/scheduler.js";
+import type { Scheduler, Timer } from "../node/scheduler.js";
 import { WaitTold } from "../node/wait-told.js";
 import { DISK_NOT_ANSWERING, wholeSeconds } from "../node/writes-under-way.js";
 import { STORE_STALLED_MS } from "./store-stall.js";
@@ -35,6 +38,19 @@ export interface WaitedStore {
   readonly why: string;
   /** Ends the wait at once (a connection dropped); absent where nothing can (a write the kernel holds). */
   readonly cancel?: () => void;
+  /**
+   * Where its answers can be heard (Redis: every reply on the start's connections): a store that
+   * answers, only slowly, is then told as slow, not as silent.
+   */
+  readonly answers?: StoreAnswers;
+}
+
+/** A store's replies during the start, heard. */
+export interface StoreAnswers {
+  /** Calls `answered` at each of its replies from now on (one listener: a later call replaces it). */
+  onAnswer(answered: () => void): void;
+  /** What its answering slowly may mean, and what to check. */
+  readonly slowWhy: string;
 }
 
 /** The start's data directory (LevelDB). */
@@ -47,6 +63,10 @@ export const dataDirectoryWait = (dir: string): WaitedStore => ({
 /** What a Redis that takes the connection and does not answer may be. */
 export const REDIS_NOT_ANSWERING =
   "check that the Redis server is running and not stopped (kill -STOP, a paused container), swapping or loading its data, and that --redis names a Redis server";
+
+/** What a Redis that answers, slowly enough to hold a step of the start 5 s, may be. */
+export const REDIS_SLOW =
+  "it may hold many sessions, subscriptions or retained messages to set up, be loaded by other work, or be reached over a slow link: check its latency (redis-cli --latency) and its load";
 
 /** How often a wait still under way is told again. */
 export const OPEN_WAIT_RETELL_MS = 30_000;
@@ -62,6 +82,10 @@ export class StoreOpenWait {
   #store: WaitedStore | undefined;
   #step = "";
   #since: number | undefined;
+  /** When the store last answered (this wait's clock), where its answers are heard. */
+  #lastAnswer: number | undefined;
+  /** Told slow: its answers stopping for `stalledMs` is told then, not at the next 30 s line. */
+  #silentCheck: Timer | undefined;
   /** The date the wait began (`wallNow`), as the line shows it. */
   #sinceDate = 0;
   #told: WaitTold | undefined;
@@ -80,6 +104,9 @@ export class StoreOpenWait {
   step(store: WaitedStore, what: string): void {
     this.#store = store;
     this.#step = what;
+    store.answers?.onAnswer(() => {
+      this.#lastAnswer = this.scheduler.now();
+    });
     if (this.#stopping !== undefined) store.cancel?.();
     if (this.#since !== undefined) return;
     const since = this.scheduler.now();
@@ -158,10 +185,27 @@ export class StoreOpenWait {
   #waitText(ms: number): string {
     const store = this.#store;
     const its = store?.article === true ? "its " : "";
-    return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${store?.why}`;
+    const heard = this.#heard();
+    if (heard === undefined)
+      return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ms)}: ${store?.why}`;
+    const ago = this.scheduler.now() - heard;
+    if (ago >= this.stalledMs)
+      return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ago)} (the start waiting ${wholeSeconds(ms)}): ${store?.why}`;
+    return `waits for ${its}${store?.where}, which answers, slowly (${this.#step}), not finished after ${wholeSeconds(ms)}, its last answer ${wholeSeconds(ago)} ago: ${store?.answers?.slowWhy}`;
   }
 
-  #tell(ms: number): void {
+  /**
+   * When the store last answered during this wait, if it has: a Redis that answers the start's
+   * connections, only too slowly for a step to end in 5 s (a big keyspace, a slow link), was told as
+   * one that `has not answered`.
+   */
+  #heard(): number | undefined {
+    const heard = this.#lastAnswer;
+    return heard === undefined || this.#since === undefined || heard <= this.#since ? undefined : heard;
+  }
+
+  /** `silent`: its answers have stopped `stalledMs` (a timer due then, which may run a hair early). */
+  #tell(ms: number, silent = false): void {
     const then = this.#stopping === undefined ? "starts" : "stops without starting";
     const store = this.#store;
     const the = store?.article === true ? "the " : "";
@@ -169,18 +213,46 @@ export class StoreOpenWait {
       store?.cancel === undefined
         ? "and no process ends before its write does, SIGKILL included"
         : "and a stop (SIGTERM, Ctrl-C) ends the wait at once";
-    this.logger.warn(
-      { waitedMs: Math.round(ms), step: this.#step },
-      `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ms)} (${this.#step}, since ${new Date(this.#sinceDate).toISOString()}): ${store?.why}; the broker ${then} once it does, ${held}`,
-    );
+    const since = new Date(this.#sinceDate).toISOString();
+    const heard = this.#heard();
+    if (heard === undefined) {
+      this.logger.warn(
+        { waitedMs: Math.round(ms), step: this.#step },
+        `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ms)} (${this.#step}, since ${since}): ${store?.why}; the broker ${then} once it does, ${held}`,
+      );
+      return;
+    }
+    const ago = this.scheduler.now() - heard;
+    const fields = { waitedMs: Math.round(ms), step: this.#step, lastAnswerMs: Math.round(ago) };
+    if (silent || ago >= this.stalledMs)
+      this.logger.warn(
+        fields,
+        `broker: ${the}${store?.where} has not answered in ${wholeSeconds(ago)} (${this.#step}; the start waiting ${wholeSeconds(ms)}, since ${since}): ${store?.why}; the broker ${then} once it does, ${held}`,
+      );
+    else {
+      this.#silentCheck?.cancel();
+      this.#silentCheck = this.scheduler.at(heard + this.stalledMs, () => {
+        this.#silentCheck = undefined;
+        if (this.#told !== undefined && this.#heard() === heard)
+          this.#tell(this.scheduler.now() - (this.#since ?? 0), true);
+      });
+      this.logger.warn(
+        fields,
+        `broker: ${the}${store?.where} answers, slowly: the start has not finished in ${wholeSeconds(ms)} (${this.#step}, since ${since}; its last answer ${wholeSeconds(ago)} ago): ${store?.answers?.slowWhy}; the broker ${then} once it has, ${held}`,
+      );
+    }
   }
 
   /** The directory answered (or failed): told, if the wait was. */
   done(): void {
     const told = this.#told;
     told?.cancel();
+    this.#silentCheck?.cancel();
+    this.#silentCheck = undefined;
     this.#told = undefined;
     const since = this.#since;
+    // Heard during the wait: its answers came, and the start's steps on it have now ended.
+    const heard = this.#heard();
     if (since === undefined || told?.told !== true) {
       this.#since = undefined;
       return;
@@ -190,9 +262,10 @@ export class StoreOpenWait {
     // Ended by the stop, not answered: the stop's own line said so.
     if (this.#store?.cancel !== undefined && this.#stopping !== undefined) return;
     const the = this.#store?.article === true ? "the " : "";
+    const ended = heard === undefined ? "answered after" : "answered the start's steps in";
     this.logger.info(
       { waitedMs: Math.round(ms) },
-      `broker: ${the}${this.#store?.where} answered after ${wholeSeconds(ms)}: ` +
+      `broker: ${the}${this.#store?.where} ${ended} ${wholeSeconds(ms)}: ` +
         (this.#stopping === undefined
           ? "the broker starts"
           : `the broker stops without starting (${this.#stopping})`),
