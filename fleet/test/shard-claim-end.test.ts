@@ -4,44 +4,26 @@
  * report was built before, and said nothing of it. The report's `claim` is now read once the shard's
  * own clear of its claim is done; that clear is its own and no loss.
  */
-import { expect, it } from "vitest";
+import { it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
 import { ShardRun } from "../shard-run.js";
 import { brokerAndTool } from "./broker-and-tool.js";
+import { clearAsNodesStop, expectClearKept } from "./claim-at-end.js";
 import { idleShard } from "./idle-shard.js";
 
 const rig = brokerAndTool();
 
-/** Resolves once `done()` holds, checked every 10 ms, within 20 s. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2_000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!done()) throw new Error(`not seen within 20 s: ${what}`);
-}
-
 it("keeps in its report a claim cleared by someone else while its nodes stop, not its own clear", async () => {
   const { broker, tool } = rig;
-  let topic: string | undefined;
-  tool.on("message", (t, payload) => {
-    if (payload.length > 0) topic ??= t;
-  });
-  await tool.subscribeAsync("tf/claim/+", { qos: 1 });
   const notes: string[] = [];
+  const clearing = await clearAsNodesStop(tool, notes);
   const { run, done } = ShardRun.run(idleShard(broker.url, 15), { index: 1, count: 2 }, new RealScheduler(), {
     note: (l) => {
       notes.push(l);
       if (l.includes("registered")) run.stop();
     },
-    ending: async (what) => {
-      if (what !== "stopping its nodes" || topic === undefined) return;
-      await tool.publishAsync(topic, "", { qos: 1, retain: true });
-      await until(() => notes.some((l) => l.includes("is held again")), "the claim held again");
-    },
+    ending: clearing.ending,
   });
   const report = await done;
-  expect(notes.filter((l) => l.includes("was cleared on the broker"))).toHaveLength(1);
-  // Before: no claim section, though the claim had been cleared and claimed again.
-  expect(report.claim?.topic).toBe(topic);
-  expect(report.claim?.losses).toEqual([
-    { atMs: expect.any(Number), why: "cleared", heldAgainAfterMs: expect.any(Number) },
-  ]);
+  expectClearKept(notes, report.claim, clearing.topic());
 }, 60_000);
