@@ -130,11 +130,11 @@ export class BrokerLink implements TwinsLink {
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
     const ask = opts.presence && !opts.passive ? heldAskTopic(opts.prefix, opts.clientId) : undefined;
-    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts);
+    this.replayMarker = new ReplayMarker(opts, () => this.client);
+    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts, this.replayMarker.cut);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     this.restart = serviceRestart(opts, (since, how, before) => on.restarted?.(since, how, before));
-    this.replayMarker = new ReplayMarker(opts, () => this.client);
     this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.
     if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
@@ -224,7 +224,8 @@ export class BrokerLink implements TwinsLink {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
       else if (this.handover.message(topic, payload) || this.prefixLook.message(topic, payload)) return;
-      else if (this.replayMarker.message(topic, payload) || this.restart.message(topic, payload)) return;
+      else if (this.replayMarker.message(topic, payload, packet.retain)) return;
+      else if (this.restart.message(topic, payload)) return;
       else if (this.memberLost(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);

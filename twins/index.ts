@@ -74,6 +74,7 @@ export {
 } from "./presence.js";
 export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
 export { TwinRegistry } from "./registry.js";
+export { type ReplayCutRead, WHOLE_TOPIC } from "./replay-cut.js";
 export type { MarkerFate } from "./replay-marker.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";

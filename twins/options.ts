@@ -79,6 +79,12 @@ export interface TwinsOptions {
    */
   readonly focus?: readonly string[];
   /**
+   * Ask, after each SUBSCRIBE of the nodes' topics, whether the broker cut its replay of the retained
+   * state (twins/replay-cut.ts; told by ReplayMarker.fate). One round trip more a SUBSCRIBE; a tool
+   * that reads the fleet once and ends (the one-shot commands) turns it on. Default false.
+   */
+  readonly replayCheck?: boolean;
+  /**
    * Hold a presence on the broker (`<prefix>/control/<clientId>`, protocol.md §6) so other tools can
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
    */
@@ -155,6 +161,7 @@ export interface ResolvedTwinsOptions {
   readonly queryOnReconnect: boolean;
   readonly queryOnConnect: boolean;
   readonly focus: readonly NodeId[];
+  readonly replayCheck: boolean;
   readonly presence: boolean;
   readonly probe: boolean;
   readonly username: string | undefined;
@@ -208,6 +215,7 @@ const schema = z.object({
   queryOnReconnect: z.boolean("must be a boolean").optional(),
   queryOnConnect: z.boolean("must be a boolean").optional(),
   focus: z.array(z.string().refine(isNodeId, "must hold node ids"), "must be an array").optional(),
+  replayCheck: z.boolean("must be a boolean").optional(),
   presence: z.boolean("must be a boolean").optional(),
   probe: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
@@ -264,6 +272,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     queryOnReconnect: (options.passive ?? false) && (options.queryOnReconnect ?? false),
     queryOnConnect: !(options.passive ?? false) && (options.queryOnConnect ?? true),
     focus: (options.focus ?? []).filter(isNodeId),
+    replayCheck: options.replayCheck ?? false,
     presence: !(options.passive ?? false) && (options.presence ?? true),
     probe: options.wire === undefined && (options.probe ?? true),
     username: options.username ?? fromUrl.username,

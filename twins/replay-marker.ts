@@ -9,9 +9,12 @@
  * trips of the marker on a slower broker; a broker that never sends the marker back (its access rules
  * refuse it) leaves the whole bound. The commands waited their whole `--wait` (1.5 s) every time.
  * A marker not back then is judged by a second one behind it (fate): passed by it, dropped; else slow.
+ * With `replayCheck`, fate also tells which SUBSCRIBEs' replays the broker cut (twins/replay-cut.ts),
+ * which the marker, published after the SUBACKs into a drained queue, does not show.
  */
 import { after, type Scheduler } from "./clock.js";
 import { REPLAY_SETTLE_MS, whenReplayOver } from "./put-back.js";
+import { ReplayCut, type ReplayCutRead } from "./replay-cut.js";
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
 /** The marker's round trips that must pass with no retained message, on a broker slower than REPLAY_SETTLE_MS / 4. */
@@ -34,18 +37,27 @@ export class ReplayMarker {
   /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
   readonly topic: string;
   private readonly scheduler: Scheduler;
+  /** Whether the broker cut the replay of a SUBSCRIBE (with `replayCheck`): the subscriptions ask it. */
+  readonly cut: ReplayCut | undefined;
 
   constructor(
-    opts: { readonly prefix: string; readonly clientId: string; readonly scheduler: Scheduler },
+    opts: {
+      readonly prefix: string;
+      readonly clientId: string;
+      readonly scheduler: Scheduler;
+      readonly replayCheck?: boolean;
+    },
     /** The connection, while there is one. */
     private readonly client: () => MarkerClient | undefined,
   ) {
     this.topic = `${opts.prefix}/twins-probe/${opts.clientId}/replay`;
     this.scheduler = opts.scheduler;
+    this.cut = opts.replayCheck === true ? new ReplayCut() : undefined;
   }
 
-  /** A message from the broker: true when it is a marker (which ends the round trip that sent it). */
-  message(topic: string, payload: Buffer): boolean {
+  /** A message from the broker: true when it is a marker (which ends the round trip that sent it) or the cut check's. */
+  message(topic: string, payload: Buffer, retained = false): boolean {
+    if (this.cut?.message(topic, retained) === true) return true;
     if (topic !== this.topic) return false;
     const id = payload.toString("latin1");
     this.waiting.get(id)?.();
@@ -91,9 +103,15 @@ export class ReplayMarker {
    * What became of the markers not back: one more is published behind them and waited for up to
    * `maxMs`. A broker keeps a connection's order for one QoS, so that one back before them says they
    * were dropped; them back says they were only slow; neither back says nothing of a drop (a slow
-   * broker or host). It used to call every marker not back at the replay's end dropped.
+   * broker or host). It used to call every marker not back at the replay's end dropped. With the
+   * cut check, what it found is told beside (`cut`).
    */
   async fate(maxMs: number): Promise<MarkerFate> {
+    const judged = await this.markersFate(maxMs);
+    return this.cut !== undefined ? { ...judged, cut: this.cut.read } : judged;
+  }
+
+  private async markersFate(maxMs: number): Promise<MarkerFate> {
     if (this.out.size === 0) return { dropped: 0 };
     const earlier = [...this.out.keys()];
     const since = Math.min(...this.out.values());
@@ -129,6 +147,8 @@ export interface MarkerFate {
   readonly dropped: number;
   /** Markers neither back nor passed after this long (ms since the first was published): slow, not known dropped. */
   readonly notBackMs?: number;
+  /** The replays the broker cut, as the cut check found (twins/replay-cut.ts); absent without it. */
+  readonly cut?: ReplayCutRead;
 }
 
 /**

@@ -16,6 +16,8 @@
  * measure). The nodes a command acts on (`focus`) are subscribed to by name first, into an empty
  * queue: what it reads of them is whole even when a queue is short for the rest; at most
  * FILTERS_PER_SUBSCRIBE filters a SUBSCRIBE, so a forget of many nodes stays within a broker's limit.
+ * A one-shot command asks after each of those SUBSCRIBEs whether the broker cut its replay
+ * (twins/replay-cut.ts): a Mosquitto with a short `max_queued_bytes` cuts even a QoS 0 replay.
  */
 import type { Logger } from "pino";
 import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
@@ -24,6 +26,7 @@ import { START_ID_TOPIC, UPTIME_TOPIC } from "./broker-restart.js";
 import { keptSubscription } from "./kept-sets.js";
 import { MEMBER_LOST_TOPIC } from "./member-loss.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
+import type { ReplayCut, Unsubscriber } from "./replay-cut.js";
 /**
  * The most topic filters sent in one SUBSCRIBE: `twinfleet broker --max-filters-per-subscribe`'s
  * default (64), past which it closes the connection (MQTT 3.1.1 has no refusal of a whole SUBSCRIBE).
@@ -61,9 +64,11 @@ export class ServiceSubscriptions {
     private readonly askTopic?: string,
     /** The nodes whose retained topics are subscribed to first. */
     private readonly nodes: { readonly focus: readonly NodeId[] } = { focus: [] },
+    /** A one-shot command's check of each replay of the nodes' topics (twins/replay-cut.ts). */
+    private readonly cut?: ReplayCut,
   ) {}
 
-  async subscribe(client: Subscriber): Promise<void> {
+  async subscribe(client: Subscriber & Unsubscriber): Promise<void> {
     // The broker's count of dropped messages first: its retained value is the base a rise is told
     // from, and the nodes' replay below is what a short client queue drops. Subscribed after it, the
     // base could already hold the replay's drops (a count published in between), told to no one.
@@ -89,16 +94,19 @@ export class ServiceSubscriptions {
       "nodes cut off with a lost member of a Redis cluster read online until the cluster publishes their wills (docs/cluster.md)",
     );
     const { focus } = this.nodes;
-    const qos = 0;
+    const { cut } = this;
+    // At QoS 0; with the check, the retained copy it asks for last in the same SUBSCRIBE.
+    const nodesRead = (filters: readonly string[]) =>
+      cut !== undefined ? cut.subscribe(client, filters) : client.subscribeAsync([...filters], { qos: 0 });
+    await cut?.begin(client);
     // Few SUBSCRIBEs, their filters in this order: a round trip per FILTERS_PER_SUBSCRIBE, not 3 a
     // node. One SUBSCRIBE of them all (150 filters for a forget of 50 nodes) passed the broker's limit
     // and the broker closed the connection: the forget said the broker did not answer.
     const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
     const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));
-    for (let i = 0; i < named.length; i += FILTERS_PER_SUBSCRIBE)
-      await client.subscribeAsync(named.slice(i, i + FILTERS_PER_SUBSCRIBE), { qos });
-    for (const kind of SERVICE_TOPIC_KINDS)
-      await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos });
+    const per = cut !== undefined ? FILTERS_PER_SUBSCRIBE - 1 : FILTERS_PER_SUBSCRIBE;
+    for (let i = 0; i < named.length; i += per) await nodesRead(named.slice(i, i + per));
+    for (const kind of SERVICE_TOPIC_KINDS) await nodesRead([allNodesTopic(this.prefix, kind)]);
     await this.optional(
       client,
       forgetSubscription(this.prefix),

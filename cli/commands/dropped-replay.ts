@@ -6,9 +6,12 @@
  * a granted subscription after the replay and passed by a later one: a client queue full of the
  * replay drops it with the rest. With Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes
  * and said nothing. A marker only slow (neither it nor the later one back) is told as such, without
- * the queue's advice: a loaded host once had it blamed on a broker that drops nothing.
+ * the queue's advice: a loaded host once had it blamed on a broker that drops nothing. Both signs
+ * missed a Mosquitto with `max_queued_bytes 200` beside 300 nodes (`nodes` listed 50 without a word in
+ * most tries), so a third, sure one comes first: the replay the broker cut, asked after each of the
+ * command's SUBSCRIBEs (twins/replay-cut.ts), told with how many nodes the command read.
  */
-import type { MarkerFate, Twins } from "../../twins/index.js";
+import { type MarkerFate, type Twins, WHOLE_TOPIC } from "../../twins/index.js";
 
 export class DropsSeen {
   /** Messages the broker's count rose by during the command. */
@@ -17,6 +20,8 @@ export class DropsSeen {
   private markersLost = 0;
   /** How long the replay's marker, neither back nor passed, had been out (ms); undefined when it came back or was passed. */
   private notBackMs: number | undefined;
+  /** The filters whose replay the broker cut (twins/replay-cut.ts). */
+  private cut: readonly string[] = [];
   private readonly rose = (what: string, n: number) => {
     if (what === "to-clients") this.dropped += n;
   };
@@ -29,6 +34,7 @@ export class DropsSeen {
   replayRead(fate: MarkerFate): void {
     this.markersLost = fate.dropped;
     this.notBackMs = fate.notBackMs;
+    this.cut = fate.cut?.cut ?? [];
   }
 
   stop(): void {
@@ -37,11 +43,20 @@ export class DropsSeen {
 
   /** The warning, or undefined when there was no sign. `focus`: the nodes read first, by name. */
   told(url: string, prefix: string, focus: readonly string[]): string | undefined {
-    if (this.dropped === 0 && this.markersLost === 0 && this.notBackMs === undefined) return undefined;
-    const spared = focus.length > 0 ? ` (not of ${focus.join(", ")}, read first by name)` : "";
+    const { cut } = this;
+    if (this.dropped === 0 && this.markersLost === 0 && this.notBackMs === undefined && cut.length === 0)
+      return undefined;
+    // The nodes named are spared only when the SUBSCRIBEs naming them came whole.
+    const named = focus.length > 0 && !cut.some((f) => !f.endsWith("/+"));
+    const spared = named ? ` (not of ${focus.join(", ")}, read first by name)` : "";
     const misses = `what this command read of the fleet under ${prefix} may miss nodes, or their configs, statuses or reports${spared}`;
     const marker = `the marker this command published after its subscriptions (${prefix}/twins-probe/…/replay)`;
     const fix = `set max_queued_messages 0 in mosquitto.conf and leave max_queued_bytes at 0 (docs/mosquitto.md, "Queues")`;
+    if (cut.length > 0) {
+      const n = this.t.count();
+      const what = cut.length <= 4 ? cut.join(", ") : `${cut.length} topic filters`;
+      return `this command's read of the fleet under ${prefix} is incomplete: it read ${n} ${n === 1 ? "node" : "nodes"}, but the broker at ${url} cut its replay of the retained messages on ${what} (the retained ${WHOLE_TOPIC} asked for after them never came), dropping what did not fit this command's queue (Mosquitto's max_queued_bytes, max_queued_messages): more nodes, or configs, statuses or reports of those read, are missing${spared}; set max_queued_bytes 0 and max_queued_messages 0 in mosquitto.conf (docs/mosquitto.md, "Queues")`;
+    }
     if (this.dropped > 0)
       return `the broker at ${url} dropped ${this.dropped} messages on their way to its clients during this command ($SYS/broker/publish/messages/dropped rose): a client's queue was full (Mosquitto's max_queued_messages, max_queued_bytes), and if it was this command's, ${misses}; ${fix}`;
     if (this.markersLost === 0)

@@ -262,6 +262,7 @@ async function runOneShot(
       probe: false,
       queryOnConnect: how.query,
       focus: how.focus,
+      replayCheck: true,
       scheduler,
       ...(stalls !== undefined ? { stalls } : {}),
     });

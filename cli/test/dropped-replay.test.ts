@@ -1,14 +1,17 @@
 /**
  * What a one-shot command says when the broker dropped messages on their way to it (twins' count of
  * Mosquitto's `$SYS` drops rising during the command, or its replay marker never back): with
- * Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes and said nothing.
+ * Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes and said nothing. A replay the broker
+ * cut (twins/replay-cut.ts) is told as an incomplete read, with how many nodes the command read: at
+ * `max_queued_bytes 200` `nodes` listed 50 of 300 and neither other sign showed in most tries.
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { Twins } from "../../twins/index.js";
 import { DropsSeen } from "../commands/dropped-replay.js";
 
-const twins = () => new EventEmitter() as unknown as Twins & EventEmitter;
+const twins = (read = 0) =>
+  Object.assign(new EventEmitter(), { count: () => read }) as unknown as Twins & EventEmitter;
 const URL = "mqtt://127.0.0.1:1883";
 
 describe("a one-shot command's dropped messages", () => {
@@ -55,5 +58,40 @@ describe("a one-shot command's dropped messages", () => {
     expect(line).toContain("a longer --wait gives it more time");
     expect(line).not.toContain("dropped");
     expect(line).not.toContain("max_queued");
+  });
+
+  it("tells a cut replay as an incomplete read, naming how many nodes it read and the settings", () => {
+    const seen = new DropsSeen(twins(50));
+    seen.replayRead({ dropped: 0, cut: { held: true, cut: ["tf/config/+", "tf/status/+", "tf/report/+"] } });
+    const line = seen.told(URL, "tf", []) ?? "";
+    expect(line).toMatch(
+      /^this command's read of the fleet under tf is incomplete: it read 50 nodes, but the broker/,
+    );
+    expect(line).toContain(
+      "cut its replay of the retained messages on tf/config/+, tf/status/+, tf/report/+",
+    );
+    expect(line).toContain(
+      'set max_queued_bytes 0 and max_queued_messages 0 in mosquitto.conf (docs/mosquitto.md, "Queues")',
+    );
+  });
+
+  it("tells a cut replay before a marker passed or the count risen, sparing the nodes named only when their read came whole", () => {
+    const t = twins(51);
+    const seen = new DropsSeen(t);
+    t.emit("broker-dropped", "to-clients", 800);
+    seen.replayRead({ dropped: 1, cut: { held: true, cut: ["tf/status/+"] } });
+    const line = seen.told(URL, "tf", ["n-0299"]) ?? "";
+    expect(line).toMatch(/^this command's read .* it read 51 nodes, .* on tf\/status\/\+ /);
+    expect(line).toContain("(not of n-0299, read first by name)");
+    seen.replayRead({ dropped: 0, cut: { held: true, cut: ["tf/config/n-0299", "tf/status/+"] } });
+    expect(seen.told(URL, "tf", ["n-0299"])).not.toContain("read first by name");
+  });
+
+  it("says nothing of a replay checked whole, or on a broker it could not check", () => {
+    for (const held of [true, false]) {
+      const seen = new DropsSeen(twins(300));
+      seen.replayRead({ dropped: 0, cut: { held, cut: [] } });
+      expect(seen.told(URL, "tf", [])).toBeUndefined();
+    }
   });
 });

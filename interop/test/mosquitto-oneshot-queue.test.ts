@@ -3,6 +3,9 @@
 // nodes` listed 1,020 of 3,000 nodes without a word, and `pair` on a node among the dropped said it
 // had "never been seen" and wrote config version 1 over the node's own version 1 (which the node
 // ignores). They now read at QoS 0, which Mosquitto sends whole, and the nodes they act on first.
+// On a queue short even for QoS 0 (max_queued_bytes 200) `nodes` listed 50 of 300 nodes and, in
+// most tries, said nothing: each command now asks whether the broker cut its replay
+// (twins/replay-cut.ts) and tells an incomplete read, with how many nodes it read, every time.
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
@@ -49,7 +52,10 @@ describe("one-shot commands on a Mosquitto with its default client queue", () =>
     const listed = JSON.parse(r.out) as { id: string; presence: string }[];
     expect(listed.length, broker.log()).toBe(NODES);
     expect(listed.filter((t) => t.presence === "offline").length).toBe(NODES);
+    // No false warning beside 3,000 nodes on a default Mosquitto (a marker slow on a loaded host is
+    // told as slow, not as dropped: cli/commands/dropped-replay.ts).
     expect(r.err).not.toContain("dropped");
+    expect(r.err).not.toContain("incomplete");
   }, 30_000);
 
   it("pair on the last node reads its config and writes the next version", async () => {
@@ -76,13 +82,25 @@ describe("one-shot commands on a Mosquitto whose client queue is short even for 
     await short?.close();
   });
 
+  it("nodes lists every node or says, every try, that its read is incomplete and how many it read", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await cli(["nodes", "--broker", short.url]);
+      expect(r.code, r.err).toBe(0);
+      const listed = (JSON.parse(r.out) as unknown[]).length;
+      if (listed === 300) continue;
+      expect(r.err, `try ${i + 1}: ${listed} of 300 nodes listed`).toContain(
+        `read of the fleet under tf is incomplete: it read ${listed} nodes`,
+      );
+      expect(r.err).toContain("set max_queued_bytes 0 and max_queued_messages 0 in mosquitto.conf");
+    }
+  }, 60_000);
+
   it("pair reads the nodes it acts on first, whole, and writes the next config version", async () => {
-    const listed = JSON.parse((await cli(["nodes", "--broker", short.url])).out) as unknown[];
-    expect(listed.length).toBeLessThan(300);
     const r = await cli(["pair", id(299), id(7), "--broker", short.url]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain(`${id(299)} is offline`);
     expect(r.err).toContain("version 4");
+    expect(r.err).toContain(`(not of ${id(299)}, ${id(7)}, read first by name)`);
     const kept = await retained(short.url, `tf/config/${id(299)}`);
     expect(kept.get(`tf/config/${id(299)}`)?.payload).toBe(`C1 4 ${id(0)} ${id(7)}`);
   }, 30_000);

@@ -91,6 +91,7 @@ describe("the nodes' subscriptions", () => {
         subs.push(`${[topic].flat().join(",")} ${o.qos}`);
         return [topic].flat().map((t) => ({ topic: t, qos: o.qos }));
       },
+      unsubscribeAsync: async () => undefined,
     };
     await new ServiceSubscriptions(Prefix("tf"), pino({ level: "silent" }), undefined, nodes).subscribe(
       client,
