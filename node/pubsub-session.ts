@@ -251,8 +251,7 @@ export class PubSubSession extends PubSubWriter {
     if (got !== false) {
       const { qos, messageId } = f;
       if (got === "message") this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
-      // No room for a QoS 1 id: a length wrapped below zero, which the sketch's copyReceived refuses.
-      else this.o.sink({ type: "drop", node: this.o.node, at: this.cpu.t, reason: "too-long", topic: "" });
+      else this.refused(); // no room for a QoS 1 packet id
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
       return;
     }

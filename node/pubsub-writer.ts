@@ -8,7 +8,7 @@ import { generate } from "mqtt-packet";
 import { BoardBuffer } from "./board-publish.js";
 import type { Cpu } from "./cpu.js";
 import type { MqttStats } from "./metrics.js";
-import { newMqttStats } from "./metrics.js";
+import { countDrop, newMqttStats } from "./metrics.js";
 import { quickPublish, quickSubscribe } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import { pubsubPublishBytes, pubsubSubscribeBytes } from "./pubsub-buffer.js";
@@ -51,6 +51,15 @@ export class PubSubWriter {
   protected overBuffer(needs: number): boolean {
     if (needs > this.o.maxPacketBytes) this.stats.oversizedPublishes++;
     return needs > this.o.maxPacketBytes;
+  }
+
+  /**
+   * loop() gave the callback a length wrapped below zero (65534 on an Uno), which the sketch's
+   * copyReceived refuses: its drop (`too-long`, no topic), the core never told.
+   */
+  protected refused(): void {
+    countDrop(this.stats.drops, "too-long");
+    this.o.sink({ type: "drop", node: this.o.node, at: this.cpu.t, reason: "too-long", topic: "" });
   }
 
   private msgId(): number {

@@ -220,6 +220,7 @@ describe("a QoS 1 PUBLISH with no room for its packet id, read as a board reads 
     // loop() gave those four callbacks a length wrapped below zero: the sketch's copyReceived refused them.
     const refused = t.events.filter((e) => e.type === "drop" && e.reason === "too-long");
     expect(refused).toHaveLength(4);
+    expect(t.n.stats().mqtt.drops["too-long"]).toBe(4);
     expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
     expect(t.n.connected).toBe(true);
   });
