@@ -19,6 +19,7 @@ import type { StallReport } from "../fleet/stall-report.js";
 import { threadDeathLine } from "../fleet/thread-death.js";
 import { atText, timeText } from "../fleet/when-text.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
+import { DROP_REASONS, type DropReason } from "../protocol/index.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import { claimLines } from "./claim-lines.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
@@ -143,7 +144,7 @@ ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${claimLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${cpuPct(r.cpu.meanPct)} %  p99 ${cpuPct(r.cpu.p99Pct)} %  max ${cpuPct(r.cpu.maxPct)} %
-       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
+       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects${dropsLine(r.link)}
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}${hoursOf(r.sim.wallS)}
 `;
 }
@@ -357,4 +358,23 @@ function lostBy(l: Report["link"]): string {
   const power = l.powerCuts ? `, ${l.powerCuts} by power cut` : "";
   const own = l.closedByNode ? `, ${l.closedByNode} closed by the node` : "";
   return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker${own}${tcp}${power})`;
+}
+
+/**
+ * What the nodes dropped of what the broker sent them, when they dropped anything: messages, by
+ * reason (the core's drops and the sketch's refusals), and packets over PubSubClient's buffer.
+ */
+function dropsLine(l: Report["link"]): string {
+  const counts = DROP_REASONS.map((r) => [r, l.drops?.[r]] as const).filter(
+    (c): c is readonly [DropReason, number] => typeof c[1] === "number" && c[1] > 0,
+  );
+  const by = counts.map(([r, n]) => `${n} ${r}`);
+  const messages = counts.reduce((sum, [, n]) => sum + n, 0);
+  const over = l.oversizedDropped;
+  if (messages === 0 && !over) return "";
+  const parts = [
+    ...(messages > 0 ? [`${messages} message${messages === 1 ? "" : "s"} (${by.join(", ")})`] : []),
+    ...(over ? [`${over} packet${over === 1 ? "" : "s"} over PubSubClient's buffer`] : []),
+  ];
+  return `\n       dropped        by the nodes: ${parts.join(", ")}`;
 }

@@ -3,6 +3,7 @@
  * health, plus the check of the paper's requirements that `--assert` turns into an exit code.
  */
 
+import type { DropCounts } from "../node/metrics.js";
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -216,6 +217,11 @@ export interface Report {
     /** Sessions that came up again after a loss (a node's CONNACK after an earlier one). */
     readonly reconnects: number;
     readonly oversizedDropped: number;
+    /**
+     * Messages the nodes dropped, by reason: the core's drops (a topic not theirs, a bad payload, a
+     * stale stamp…) and the sketch's refusals (absent from reports written before this count).
+     */
+    readonly drops?: DropCounts;
   };
   readonly sim: {
     /** The worst thread's event-loop lag (workers, main and the broker's thread). */

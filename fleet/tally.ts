@@ -4,7 +4,7 @@
  * (and, for those that never registered, how their last connection failed) and the link counters of
  * the nodes' threads.
  */
-import type { ConnectFailure } from "../node/metrics.js";
+import { addDrops, type ConnectFailure } from "../node/metrics.js";
 import type { NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import { type LinkTotals, noLinkTotals } from "../sim/messages.js";
@@ -35,10 +35,17 @@ export function registrationTimes(
   return { histogram, ms };
 }
 
-/** The link counters added up; a counter a part lacks (a shard report from before it) counts 0. */
+/**
+ * The link counters added up; a counter a part lacks (a shard report from before it) counts 0, and
+ * so do its drops (by reason: only the reasons this build knows, counted in numbers).
+ */
 export function linkTotals(parts: Iterable<{ readonly link: Partial<LinkTotals> }>): LinkTotals {
   const link = noLinkTotals();
-  for (const p of parts) for (const k of Object.keys(link) as (keyof LinkTotals)[]) link[k] += p.link[k] ?? 0;
+  const counters = Object.keys(link).filter((k) => k !== "drops") as Exclude<keyof LinkTotals, "drops">[];
+  for (const p of parts) {
+    for (const k of counters) link[k] += p.link[k] ?? 0;
+    addDrops(link.drops, p.link.drops);
+  }
   return link;
 }
 

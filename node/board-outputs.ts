@@ -8,7 +8,7 @@ import type { NodeCore } from "./core.js";
 import type { CoreOutput } from "./core-io.js";
 import type { Cpu } from "./cpu.js";
 import type { EchoTimer } from "./echo-timer.js";
-import type { NodeEventSink } from "./metrics.js";
+import { countDrop, type NodeEventSink } from "./metrics.js";
 import type { PubSubSession } from "./pubsub-session.js";
 
 export interface BoardParts {
@@ -47,6 +47,7 @@ export class BoardOutputs {
           b.session.unsubscribe(o.topic);
           break;
         case "drop":
+          countDrop(b.session.stats.drops, o.reason);
           b.sink({ type: "drop", node: b.node, at: b.cpu.t, reason: o.reason, topic: o.topic });
           break;
         default:

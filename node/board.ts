@@ -373,7 +373,7 @@ export class Board {
     return {
       cpu: this.cpu.stats(now, this.session.blocked ? this.cpu.t : undefined),
       link: { ...l, up: { ...l.up }, down: { ...l.down } },
-      mqtt: { ...this.session.stats },
+      mqtt: { ...this.session.stats, drops: { ...this.session.stats.drops } },
       rxBytes: this.chip.rxBytes,
       rxPeakBytes: this.chip.rxPeak,
       ram: this.ram,

@@ -3,7 +3,7 @@
  * node's scheduler), pushed to a plain callback — no emitter, no allocation beyond the event — and
  * the counters a runner reads when it wants them.
  */
-import type { DropReason, NodeId, Stamp } from "../protocol/index.js";
+import { DROP_REASONS, type DropReason, type NodeId, type Stamp } from "../protocol/index.js";
 import type { LinkStats } from "./link.js";
 import type { RamBudget } from "./ram.js";
 
@@ -151,6 +151,29 @@ export interface MqttStats {
   packetsOut: number;
   oversizedDropped: number;
   oversizedPublishes: number;
+  /** Messages the node dropped, by reason (the sketch's `drops`): the core's, and its own refusals. */
+  drops: DropCounts;
+}
+
+/**
+ * Messages dropped, by reason: the core's drops (a bad topic, payload, stale stamp…), and a length
+ * PubSubClient wrapped below zero, which the sketch's copyReceived refuses (`too-long`).
+ */
+export type DropCounts = Partial<Record<DropReason, number>>;
+
+/** Counts one drop for `reason` in `drops`. */
+export function countDrop(drops: DropCounts, reason: DropReason): void {
+  drops[reason] = (drops[reason] ?? 0) + 1;
+}
+
+/** Adds `from`'s counts to `into`, the reasons this build knows and counts that are numbers only. */
+export function addDrops(into: DropCounts, from: unknown): void {
+  if (typeof from !== "object" || from === null) return;
+  const f = from as Record<string, unknown>;
+  for (const r of DROP_REASONS) {
+    const n = f[r];
+    if (typeof n === "number" && Number.isFinite(n) && n > 0) into[r] = (into[r] ?? 0) + n;
+  }
 }
 
 /** A session's counters, all 0. */
@@ -170,6 +193,7 @@ export function newMqttStats(): MqttStats {
     packetsOut: 0,
     oversizedDropped: 0,
     oversizedPublishes: 0,
+    drops: {},
   };
 }
 

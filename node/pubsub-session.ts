@@ -234,6 +234,7 @@ export class PubSubSession extends PubSubWriter {
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
     this.chip.sock?.down.resume(this.cpu.t);
     this.stats.packetsIn++;
+    this.buffer.read(item.bytes, len <= this.o.maxPacketBytes);
     if (len > this.o.maxPacketBytes) {
       // PubSubClient drains a packet over its buffer and drops it: no callback, no error, and no
       // inbound activity (readPacket() gives 0; loop() sets lastInActivity only for a length over 0).
@@ -246,9 +247,11 @@ export class PubSubSession extends PubSubWriter {
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made;
     // one whose topic length does not fit its packet as the sketch's guard lowers it.
     const f = this.pub;
-    if (readBoardPublish(bytes, f) || readGuardedPublish(bytes, f)) {
+    const got = readBoardPublish(bytes, f) ? "message" : readGuardedPublish(bytes, f, this.buffer);
+    if (got !== false) {
       const { qos, messageId } = f;
-      this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
+      if (got === "message") this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
+      else this.refused(); // no room for a QoS 1 packet id
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
       return;
     }

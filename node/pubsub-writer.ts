@@ -1,13 +1,14 @@
 /**
  * PubSubClient 2.8's writing as the board runs it: publish(), subscribe(), unsubscribe() and the
  * packet ids, its own check against its buffer (over it, nothing is sent), and every write through
- * the W5100 (waiting for TX room, charged to the board's CPU). The session (node/pubsub-session.ts)
+ * the W5100 (waiting for TX room, charged to the board's CPU), and what they leave in its buffer. The session (node/pubsub-session.ts)
  * is built on it; it owns the MQTT counters and the time of the last packet out.
  */
 import { generate } from "mqtt-packet";
+import { BoardBuffer } from "./board-publish.js";
 import type { Cpu } from "./cpu.js";
 import type { MqttStats } from "./metrics.js";
-import { newMqttStats } from "./metrics.js";
+import { countDrop, newMqttStats } from "./metrics.js";
 import { quickPublish, quickSubscribe } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import { pubsubPublishBytes, pubsubSubscribeBytes } from "./pubsub-buffer.js";
@@ -19,6 +20,8 @@ export class PubSubWriter {
   protected readonly p: DeviceProfile;
   protected readonly cpu: Cpu;
   protected readonly chip: W5100Socket;
+  /** What the client's packets left at bytes 4 and 5 of its buffer (node/board-publish.ts). */
+  protected readonly buffer = new BoardBuffer();
   /** When the last packet went out (lastOutActivity). */
   protected lastOut = 0;
   private nextMsgId = 1;
@@ -50,6 +53,15 @@ export class PubSubWriter {
     return needs > this.o.maxPacketBytes;
   }
 
+  /**
+   * loop() gave the callback a length wrapped below zero (65534 on an Uno), which the sketch's
+   * copyReceived refuses: its drop (`too-long`, no topic), the core never told.
+   */
+  protected refused(): void {
+    countDrop(this.stats.drops, "too-long");
+    this.o.sink({ type: "drop", node: this.o.node, at: this.cpu.t, reason: "too-long", topic: "" });
+  }
+
   private msgId(): number {
     const id = this.nextMsgId;
     this.nextMsgId = id >= 65_535 ? 1 : id + 1;
@@ -72,6 +84,7 @@ export class PubSubWriter {
     if (fits) cpu.blockUntil(sock.up.drainedTo(tx - bytes.length, cpu.t));
     cpu.spend(c.spiWritePerByte * bytes.length + c.sendOverhead);
     sock.up.send(bytes, cpu.t);
+    this.buffer.wrote(bytes);
     if (!fits) cpu.blockUntil(sock.up.drainedTo(tx, cpu.t));
     this.lastOut = cpu.t;
     this.stats.packetsOut++;

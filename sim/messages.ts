@@ -7,7 +7,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { HeapReading } from "../node/heap-live.js";
 import type { LossSpec } from "../node/loss.js";
-import type { NodeEvent } from "../node/metrics.js";
+import type { DropCounts, NodeEvent } from "../node/metrics.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId, Stamp } from "../protocol/index.js";
 
@@ -79,6 +79,8 @@ export interface LinkTotals {
   powerCuts: number;
   reconnects: number;
   oversizedDropped: number;
+  /** Messages the nodes dropped, by reason (the core's drops and the sketch's refusals). */
+  drops: DropCounts;
 }
 
 /** Link totals at zero, to add to. */
@@ -95,6 +97,7 @@ export function noLinkTotals(): LinkTotals {
     powerCuts: 0,
     reconnects: 0,
     oversizedDropped: 0,
+    drops: {},
   };
 }
 

@@ -5,7 +5,7 @@
  * (sim/worker.ts); a virtual-time fleet runs one on a FakeScheduler beside the in-memory broker
  * (sim/virtual-shards.ts).
  */
-import type { NodeEvent } from "../node/metrics.js";
+import { addDrops, type NodeEvent } from "../node/metrics.js";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import type { WireFactory } from "../node/wire.js";
@@ -138,6 +138,7 @@ export class Shard {
       link.powerCuts += s.mqtt.powerCuts;
       link.reconnects += s.mqtt.reconnects;
       link.oversizedDropped += s.mqtt.oversizedDropped;
+      addDrops(link.drops, s.mqtt.drops);
     }
     for (const n of this.nodes.values()) n.stop();
     return { nodes: finals, link };

@@ -3,9 +3,10 @@
  * (firmware/twinfleet_node: connect() as keepSession() calls it, retried every 5 s, and loop() over
  * and over): a measure of what the library itself does when its broker misbehaves, beside the
  * simulated node (docs/device-model.md, "A packet that arrives slowly"). Prints, with milliseconds
- * since its start, every packet the client writes, every loop() that blocked over 100 ms, every
- * state() change, every socket it stops and every callback (the topic's length and first bytes, and
- * the length it was given; the payload is not read: it may lie past the buffer). With `guard`, every
+ * since its start, every packet the client writes (the bytes of one of at most 8: a PUBACK's id),
+ * every loop() that blocked over 100 ms, every state() change, every socket it stops and every
+ * callback (the topic's length and first bytes, and the length it was given; the payload is not
+ * read: it may lie past the buffer). With `guard`, every
  * byte read passes the sketch's inbound guard (firmware/core/src/tf_receive.h) first, as on a board.
  * Build: `make pubsub-host PUBSUB_DIR=<a checkout of knolleary/pubsubclient at v2.8>`; run:
  * `build/pubsub-host <broker port> <run ms> [guard]`.
@@ -61,7 +62,9 @@ class SocketClient : public Client {
   size_t write(uint8_t b) override { return write(&b, 1); }
   size_t write(const uint8_t *buf, size_t n) override {
     if (fd_ < 0) return 0;
-    printf("%8lu ms  writes %zu bytes, packet type 0x%02x\n", millis(), n, buf[0]);
+    printf("%8lu ms  writes %zu bytes, packet type 0x%02x", millis(), n, buf[0]);
+    for (size_t i = 0; n <= 8 && i < n; i++) printf("%s%02x", i == 0 ? ": " : " ", buf[i]);
+    printf("\n");
     fflush(stdout);
     return send(fd_, buf, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n) ? n : 0;
   }

@@ -56,6 +56,7 @@ describe("linkTotals", () => {
       powerCuts: 1,
       reconnects: 4,
       oversizedDropped: 4,
+      drops: {},
     });
     expect(linkTotals([])).toEqual({
       segments: 0,
@@ -69,6 +70,19 @@ describe("linkTotals", () => {
       powerCuts: 0,
       reconnects: 0,
       oversizedDropped: 0,
+      drops: {},
+    });
+  });
+
+  it("adds the drops by reason; a part without them (a shard report from before) adds none", () => {
+    const a = { drops: { "bad-topic": 2, "too-long": 1 } };
+    const b = { drops: { "bad-topic": 1, stale: 5 } };
+    // Written by something else: a reason this build does not know, a count that is no number.
+    const odd = { drops: { "no-such-reason": 7, stale: "3" } } as unknown as typeof a;
+    expect(linkTotals([{ link: a }, { link: {} }, { link: b }, { link: odd }]).drops).toEqual({
+      "bad-topic": 3,
+      "too-long": 1,
+      stale: 5,
     });
   });
 });

@@ -21,6 +21,8 @@ function setup() {
   const events: NodeEvent[] = [];
   // While muted, nothing the broker sends reaches the node (what `raw` and `stream` put there does).
   const mute = { on: false };
+  /** Every packet the node wrote, in order. */
+  const sent: Buffer[] = [];
   const n = new SimNode({
     id: "A",
     seed: "test",
@@ -28,12 +30,18 @@ function setup() {
     sched,
     wire: (h) => {
       toNode = h;
-      return inner({
+      const w = inner({
         ...h,
         packet: (b) => {
           if (!mute.on) h.packet(b);
         },
       });
+      const write = w.write.bind(w);
+      w.write = (b) => {
+        sent.push(Buffer.from(b));
+        write(b);
+      };
+      return w;
     },
     sink: (e) => events.push(e),
   });
@@ -56,7 +64,7 @@ function setup() {
   const open = () => toNode !== undefined;
   /** The broker's side closes the connection (its FIN behind what it sent). */
   const closeFromBroker = () => toNode?.closed(false);
-  return { sched, broker, n, events, raw, stream, open, mute, closeFromBroker };
+  return { sched, broker, n, events, raw, stream, open, mute, closeFromBroker, sent };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -180,6 +188,40 @@ describe("a PUBLISH shorter than its topic length, read as a board reads it", ()
     t.sched.runUntil(4000);
     expect(dropped(t)).toHaveLength(3);
     expect(t.n.stats().mqtt.packetsOut).toBe(out + 2); // its PUBACK
+    expect(t.n.connected).toBe(true);
+  });
+});
+
+describe("a QoS 1 PUBLISH with no room for its packet id, read as a board reads it", () => {
+  it("acknowledges the id left at bytes 4 and 5 of PubSubClient's buffer, and counts the sketch's drop", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const from = t.sent.length;
+    const hex = (h: string) => t.stream(Buffer.from(h, "hex"));
+    // As measured on PubSubClient 2.8 behind the sketch's guard (docs/device-model.md): a QoS 0
+    // PUBLISH "abc" leaves "bc" at bytes 4 and 5 once loop() has moved its topic.
+    hex("300700036162636869");
+    hex("32020005"); // topic length 5 lowered to 0; no id in the packet: 62 63 from the buffer
+    hex("3203000578"); // its 5th byte is in the packet: 78, then 63
+    hex(`32fd0100fb${"61".repeat(249)}7879`); // 256 bytes: topic lowered to 249, id 78 79 (its last 2)
+    hex("32020005"); // the moved topic's "aa"
+    hex(`30fe01000568656c6c6f${"69".repeat(247)}`); // 257 bytes: ignored, but read into the buffer
+    hex("32020005"); // 05 68
+    t.sched.runUntil(4000);
+    const acks = t.sent.slice(from).filter((b) => b[0] === 0x40);
+    expect(acks.map((b) => b.toString("hex"))).toEqual([
+      "40026263",
+      "40027863",
+      "40027879",
+      "40026161",
+      "40020568",
+    ]);
+    // loop() gave those four callbacks a length wrapped below zero: the sketch's copyReceived refused them.
+    const refused = t.events.filter((e) => e.type === "drop" && e.reason === "too-long");
+    expect(refused).toHaveLength(4);
+    expect(t.n.stats().mqtt.drops["too-long"]).toBe(4);
+    expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
     expect(t.n.connected).toBe(true);
   });
 });
