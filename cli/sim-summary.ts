@@ -362,11 +362,14 @@ function lostBy(l: Report["link"]): string {
 
 /**
  * What the nodes dropped of what the broker sent them, when they dropped anything: messages, by
- * reason (the core's drops and the sketch's refusals), and packets over PubSubClient's buffer.
+ * reason (the core's drops and the sketch's refusals), and packets over PubSubClient's buffer. A
+ * `stale` copy (a stamp not newer than the node's) is how a pairing cycle's echo ends and a late
+ * copy is ignored, by design: it stays in the report's counts, not on this line.
  */
 function dropsLine(l: Report["link"]): string {
   const counts = DROP_REASONS.map((r) => [r, l.drops?.[r]] as const).filter(
-    (c): c is readonly [DropReason, number] => typeof c[1] === "number" && c[1] > 0,
+    (c): c is readonly [DropReason, number] =>
+      c[0] !== "stale" && typeof c[1] === "number" && c[1] > 0,
   );
   const by = counts.map(([r, n]) => `${n} ${r}`);
   const messages = counts.reduce((sum, [, n]) => sum + n, 0);
