@@ -64,12 +64,25 @@ export function pinnedLine(at: NodeBrokerAt): string | undefined {
 const key = (addresses: readonly string[]) => [...new Set(addresses)].sort().join(" ");
 
 /**
+ * The report's `brokerMoved`: the nodes' broker name named other addresses mid-run than they
+ * connect to; each change, `atMs` from the start of the presses. Absent when it did not.
+ */
+export interface BrokerMovedReport {
+  readonly host: string;
+  /** Where the nodes connected all run: what the name named at its start, `address:port`. */
+  readonly nodesAt: readonly string[];
+  readonly moves: readonly { readonly atMs: number; readonly names: readonly string[] }[];
+}
+
+/**
  * Looks the nodes' broker name up again each time one of `sources` is back after a loss, and tells
  * (`tell`) a name that names other addresses than the nodes connect to, once per change, and once
  * when it names theirs again. A lookup that fails tells nothing: the run's own connection says so.
  */
 export class BrokerMoveWatch {
   private told: string;
+  /** Each change told, on the clock `now` reads. */
+  private readonly moves: { at: number; names: readonly string[] }[] = [];
   /** The lookup under way, for a test to wait on. */
   checking: Promise<void> = Promise.resolve();
 
@@ -78,6 +91,7 @@ export class BrokerMoveWatch {
     sources: readonly (BrokerWatchable | undefined)[],
     private readonly tell: (line: string) => void,
     private readonly lookup: HostLookup = lookupAll,
+    private readonly now: () => number = () => 0,
   ) {
     this.told = key(at.addresses);
     for (const source of sources)
@@ -92,11 +106,27 @@ export class BrokerMoveWatch {
     sources: readonly (BrokerWatchable | undefined)[],
     tell: (line: string) => void,
     lookup?: HostLookup,
+    now?: () => number,
   ): BrokerMoveWatch | undefined {
     const { addresses } = at;
     return addresses === undefined
       ? undefined
-      : new BrokerMoveWatch({ ...at, addresses }, sources, tell, lookup);
+      : new BrokerMoveWatch({ ...at, addresses }, sources, tell, lookup, now);
+  }
+
+  /** The report's `brokerMoved` (times from `pressStartMs`); undefined when the name never moved. */
+  report(pressStartMs: number): BrokerMovedReport | undefined {
+    if (this.moves.length === 0) return undefined;
+    const { host, port, addresses } = this.at;
+    const at = (list: readonly string[]) => addressesText(list, port).split(" and ");
+    return {
+      host,
+      nodesAt: at(addresses),
+      moves: this.moves.map((m) => ({
+        atMs: Math.round((m.at - pressStartMs) * 10) / 10,
+        names: at(m.names),
+      })),
+    };
   }
 
   private async check(): Promise<void> {
@@ -110,6 +140,7 @@ export class BrokerMoveWatch {
     if (now === "" || now === this.told) return;
     this.told = now;
     const { host, port, addresses } = this.at;
+    this.moves.push({ at: this.now(), names: [...new Set(found)] });
     const theirs = addressesText(addresses, port);
     if (now === key(addresses)) {
       this.tell(`the broker's name ${host} names ${theirs} again, where the nodes connect`);
@@ -130,10 +161,11 @@ export async function nodesBrokerAt(
   sources: readonly (BrokerWatchable | undefined)[],
   say: { info(line: string): void; warn(line: string): void },
   lookup?: HostLookup,
-): Promise<NodeBrokerAt> {
+  now?: () => number,
+): Promise<NodeBrokerAt & { readonly moves?: BrokerMoveWatch }> {
   const at = await pinBrokerAddress(url, lookup);
   const pinned = pinnedLine(at);
   if (pinned !== undefined) say.info(pinned);
-  BrokerMoveWatch.of(at, sources, (line) => say.warn(line), lookup);
-  return at;
+  const moves = BrokerMoveWatch.of(at, sources, (line) => say.warn(line), lookup, now);
+  return moves === undefined ? at : { ...at, moves };
 }

@@ -134,7 +134,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.deaths = runDeaths(this, parts.broker, () => (sched.now() - this.startedAt) / 1000);
     this.done = this.lifecycle()
       .finally(() => this.close())
-      .then(({ report, endMs }) => withClaim(report, this.parts.claim, this.pressStartMs, endMs));
+      .then(({ report, endMs }) => withClaim(report, this.parts, this.pressStartMs, endMs));
     watchClosedAtOnce(this.collector, sched, this.faults, this.outages, this);
   }
 

@@ -23,7 +23,7 @@ import {
   type TwinsServiceInfo,
   type TwinsStore,
 } from "../twins/index.js";
-import { type NodeBrokerAt, nodesBrokerAt } from "./broker-address.js";
+import { type BrokerMoveWatch, type NodeBrokerAt, nodesBrokerAt } from "./broker-address.js";
 import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js";
 import { type BrokerProbe, heardWithin, openBrokerProbe } from "./broker-probe.js";
 import { lookForControllers } from "./controller-look.js";
@@ -71,7 +71,7 @@ export interface FleetParts {
   /** On someone else's broker: the run's claim on its ids, held until it ends. */
   readonly claim?: FleetClaim;
   /** Where the nodes connect over TCP (fleet/broker-address.ts); none on virtual time. */
-  readonly nodesAt?: NodeBrokerAt;
+  readonly nodesAt?: NodeBrokerAt & { readonly moves?: BrokerMoveWatch };
 }
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
@@ -337,7 +337,8 @@ export async function prepareFleet(
     if (deaths.died) throw new Error("the broker died while the run started");
     // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
     const url = broker.nodeUrl ?? broker.url;
-    const nodesAt = await nodesBrokerAt(url, [twins, probe?.watch], logger, start.lookup);
+    const now = () => scheduler.now();
+    const nodesAt = await nodesBrokerAt(url, [twins, probe?.watch], logger, start.lookup, now);
     return {
       nodesAt,
       profile,

@@ -99,12 +99,15 @@ describe("a moved broker name", () => {
     expect(info).toEqual([
       "the nodes connect to the broker at 127.0.0.2:1883, what broker.test names now, and look the name up no more, as boards given the broker's address (TF_BROKER_IP); a broker moved under the name is not followed",
     ]);
+    let clock = 1_000;
     const watch = new BrokerMoveWatch(
       { host: at.host, port: at.port, addresses: ["127.0.0.2"] },
       [connection],
       (l) => lines.push(l),
       lookup,
+      () => clock,
     );
+    expect(watch.report(500)).toBeUndefined();
     const back = async () => {
       connection.emit("broker", false);
       connection.emit("broker", true);
@@ -115,15 +118,26 @@ describe("a moved broker name", () => {
     state.fails = true;
     await back(); // the resolver failing: the run's connection says so
     state.fails = false;
+    clock = 3_500;
     await back();
     await back(); // told already
     state.addresses = ["127.0.0.2"];
+    clock = 9_000;
     await back();
     // Both watches (nodesBrokerAt's and this one) told each change.
     const moved =
       "the broker's name broker.test now names 127.0.0.3:1883, but the nodes still connect to 127.0.0.2:1883, what it named when the run started, as boards given the broker's address do: they will not reach a broker moved there (start the run again to move them)";
     const again = "the broker's name broker.test names 127.0.0.2:1883 again, where the nodes connect";
     expect(lines).toEqual([moved, moved, again, again]);
+    // The report's `brokerMoved`, its times from the presses' start (500 on the run's clock).
+    expect(watch.report(500)).toEqual({
+      host: "broker.test",
+      nodesAt: ["127.0.0.2:1883"],
+      moves: [
+        { atMs: 3_000, names: ["127.0.0.3:1883"] },
+        { atMs: 8_500, names: ["127.0.0.2:1883"] },
+      ],
+    });
   });
 
   it("is not watched for an address", () => {
