@@ -13,13 +13,21 @@ import type { Logger } from "pino";
 /** Every address a host name names (getaddrinfo's order). */
 export type HostLookup = (host: string) => Promise<readonly string[]>;
 
-const lookupAll: HostLookup = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+/** The system's lookup (getaddrinfo: /etc/hosts, then DNS), every address. */
+export const lookupAll: HostLookup = async (host) =>
+  (await lookup(host, { all: true })).map((a) => a.address);
 
 const LOOKUP_ERRORS: Readonly<Record<string, string>> = {
   ENOTFOUND: "host not found",
   EAI_AGAIN: "host name lookup failed (no answer from the resolver; try again, or give an address)",
   ENODATA: "the name has no address",
 };
+
+/** Why a lookup failed, in words and its code: `host not found (ENOTFOUND)`. */
+export function lookupFailure(e: unknown): string {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? `${LOOKUP_ERRORS[code] ?? "lookup failed"} (${code})` : String(e);
+}
 
 /**
  * The addresses to bind for `host`: itself for an address, else every address its name resolves to.
@@ -35,9 +43,7 @@ export async function bindAddresses(
   try {
     found = await resolve(host);
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why = typeof code === "string" ? `${LOOKUP_ERRORS[code] ?? "lookup failed"} (${code})` : String(e);
-    throw new Error(`${flag}: cannot listen on ${host}: ${why}`);
+    throw new Error(`${flag}: cannot listen on ${host}: ${lookupFailure(e)}`);
   }
   const addresses = [...new Set(found)];
   if (addresses.length === 0) throw new Error(`${flag}: cannot listen on ${host}: the name has no address`);

@@ -142,7 +142,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${claimLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${movedLines(r)}${joinedLines(r)}${ownLines(r)}${claimLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${cpuPct(r.cpu.meanPct)} %  p99 ${cpuPct(r.cpu.p99Pct)} %  max ${cpuPct(r.cpu.maxPct)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects${dropsLine(r.link)}
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}${hoursOf(r.sim.wallS)}
@@ -275,6 +275,25 @@ function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
   const nodes = heldNodes(o);
   const held = nodes === undefined ? "" : ` (not counting ${nodes}: counted there)`;
   return `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${held}`;
+}
+
+/**
+ * The nodes' broker name naming other addresses mid-run (the report's `brokerMoved`,
+ * fleet/broker-address.ts): the nodes, as boards given the address, did not follow it.
+ */
+export function movedLines(r: Pick<Report, "brokerMoved">): string {
+  const m = r.brokerMoved;
+  if (m === undefined) return "";
+  const nodes = m.nodesAt.join(" and ");
+  const key = (list: readonly string[]) => [...list].sort().join(" ");
+  return m.moves
+    .map((v) => {
+      const names = v.names.join(" and ");
+      return key(v.names) === key(m.nodesAt)
+        ? `\n       broker moved   ${m.host} named ${names} again ${atText(v.atMs)}, where the nodes connect`
+        : `\n       broker moved   ${m.host} named ${names} ${atText(v.atMs)}; the nodes connect to ${nodes} (what it named at the start), as boards given the address: they did not follow`;
+    })
+    .join("");
 }
 
 /**

@@ -7,6 +7,7 @@ import type { DropCounts } from "../node/metrics.js";
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { BrokerMovedReport } from "./broker-address.js";
 import type { ClaimReport } from "./claim-report.js";
 import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
@@ -173,6 +174,11 @@ export interface Report {
    * December 2026 (fleet/claim-report.ts).
    */
   readonly claim?: ClaimReport;
+  /**
+   * The nodes' broker name named other addresses mid-run than the nodes connected to (they look it up
+   * once, as boards given the address: fleet/broker-address.ts); one-process runs, from 7 December 2026.
+   */
+  readonly brokerMoved?: BrokerMovedReport;
   /** A merged report's: each shard's claim that was lost or not held, by shard (fleet/shard-claims.ts). */
   readonly shardClaims?: readonly ShardClaimReport[];
   /**

@@ -23,10 +23,15 @@ export async function endRun(
   await closeParts(parts);
 }
 
-/** The report with its `claim` section (fleet/claim-report.ts), once the run's own clear is done. */
-export const withClaim = (
-  report: Report,
-  claim: FleetParts["claim"],
-  pressStartMs: number,
-  endMs: number,
-): Report => ({ ...report, ...claimField(claimReport(claim, pressStartMs, endMs)) });
+/**
+ * The report with its `claim` section (fleet/claim-report.ts), once the run's own clear is done, and
+ * its `brokerMoved` (fleet/broker-address.ts).
+ */
+export function withClaim(report: Report, parts: FleetParts, pressStartMs: number, endMs: number): Report {
+  const moved = parts.nodesAt?.moves?.report(pressStartMs);
+  return {
+    ...report,
+    ...claimField(claimReport(parts.claim, pressStartMs, endMs)),
+    ...(moved !== undefined ? { brokerMoved: moved } : {}),
+  };
+}

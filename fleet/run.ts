@@ -15,6 +15,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
+import { brokerSocket, type NodeBrokerAt } from "./broker-address.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
@@ -39,7 +40,7 @@ import { endRun, withClaim } from "./run-end.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { fleetQuiet, RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
-import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
+import { linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import type { StartControl } from "./start-control.js";
 import { buildReport } from "./summarize.js";
 import { runDeaths, type ThreadDeaths } from "./thread-death.js";
@@ -133,7 +134,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.deaths = runDeaths(this, parts.broker, () => (sched.now() - this.startedAt) / 1000);
     this.done = this.lifecycle()
       .finally(() => this.close())
-      .then(({ report, endMs }) => withClaim(report, this.parts.claim, this.pressStartMs, endMs));
+      .then(({ report, endMs }) => withClaim(report, this.parts, this.pressStartMs, endMs));
     watchClosedAtOnce(this.collector, sched, this.faults, this.outages, this);
   }
 
@@ -161,7 +162,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     if (opts.clock === "virtual") {
       const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
       run = new FleetRun(opts, parts, pool, clock.sched, clock, start.ending);
-      run.launch("memory", 0);
+      run.launch({ host: "memory", port: 0 });
       // The report once the driver has run the clock to its end; a failure of either is the run's.
       const done = Promise.all([run.done, clock.drive(run.done)]).then(([r]) => r);
       (run as { done: Promise<Report> }).done = done;
@@ -172,8 +173,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker), died);
     run = new FleetRun(opts, parts, pool, scheduler, undefined, start.ending);
     run.collector.judgeOutside(parts.twins, parts.ids, () => scheduler.now());
-    const { host, port } = brokerSocket(parts.broker.nodeUrl ?? parts.broker.url);
-    run.launch(host, port);
+    run.launch(parts.nodesAt ?? brokerSocket(parts.broker.url));
     return run;
   }
 
@@ -279,11 +279,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     };
   }
 
-  private launch(host: string, port: number): void {
+  private launch(at: NodeBrokerAt): void {
     const { opts } = this;
     const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
     const timeOrigin = this.sched.wallNow() - this.sched.now();
-    const common = shardCommon(opts, this.profile, { host, port, timeOrigin });
+    const common = shardCommon(opts, this.profile, { ...at, timeOrigin });
     this.pool.launch(this.ids, shards, this.sched.now(), bootSpreadMs(this.opts.nodes), common);
     // The fault analysis' records are kept from a fault's or an outage's start on, until its window closes.
     const closer = new WindowCloser(this.collector, this.ids, this.faults, this.outages);

@@ -23,6 +23,7 @@ import {
   type TwinsServiceInfo,
   type TwinsStore,
 } from "../twins/index.js";
+import { type BrokerMoveWatch, type NodeBrokerAt, nodesBrokerAt } from "./broker-address.js";
 import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js";
 import { type BrokerProbe, heardWithin, openBrokerProbe } from "./broker-probe.js";
 import { lookForControllers } from "./controller-look.js";
@@ -69,6 +70,8 @@ export interface FleetParts {
   readonly ownBeside?: OwnBesideWatch;
   /** On someone else's broker: the run's claim on its ids, held until it ends. */
   readonly claim?: FleetClaim;
+  /** Where the nodes connect over TCP (fleet/broker-address.ts); none on virtual time. */
+  readonly nodesAt?: NodeBrokerAt & { readonly moves?: BrokerMoveWatch };
 }
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
@@ -332,7 +335,12 @@ export async function prepareFleet(
     // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
     if (probe === undefined && broker.kind === "process") probe = await openProbe(existing);
     if (deaths.died) throw new Error("the broker died while the run started");
+    // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
+    const url = broker.nodeUrl ?? broker.url;
+    const now = () => scheduler.now();
+    const nodesAt = await nodesBrokerAt(url, [twins, probe?.watch], logger, start.lookup, now);
     return {
+      nodesAt,
       profile,
       ids,
       pairing,

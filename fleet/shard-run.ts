@@ -36,7 +36,7 @@ import { PressRecords, wallTimeline } from "./shard-records.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { shardBrokerReports } from "./shard-stalls.js";
 import { type ShardOpened, startShard } from "./shard-start.js";
-import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
+import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { ThreadDeaths } from "./thread-death.js";
@@ -178,7 +178,7 @@ export class ShardRun {
         this.inStart = false;
       });
       hooks.started?.();
-      const { client, outages, probe, watch, target } = started;
+      const { client, outages, probe, watch, target, at } = started;
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
@@ -197,14 +197,13 @@ export class ShardRun {
       );
       this.pool = pool;
       const bootSpreadMs = Math.min(20_000, mine.length * 5);
-      const { host, port } = brokerSocket(url);
       const threads = Math.min(Math.max(1, opts.workers), mine.length);
       pool.launch(
         mine,
         threads,
         startedAt,
         bootSpreadMs,
-        shardCommon(opts, profile, { host, port, timeOrigin: zero.dateMs }),
+        shardCommon(opts, profile, { ...at, timeOrigin: zero.dateMs }),
       );
       // The outage analysis' records, kept from the first outage until its window closes (as in one process).
       const closer = new WindowCloser(collector, mine, { records: [], inProgress: 0 }, outages, localReach);

@@ -15,6 +15,7 @@ import type { StallWatch } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
 import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
+import { nodesBrokerAt } from "./broker-address.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
 import {
@@ -131,5 +132,7 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   // Paired before they boot; a stop here says how many configs the broker had acknowledged.
   step(`writing the pairing configs of the shard's ${mine.length} nodes`);
   await writeConfigs(client, watch, prefix, mine, c.pairing, signal);
-  return { client, outages, probe, watch, claim: opened.claim, target };
+  // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
+  const at = await nodesBrokerAt(url, [connection], { info: note, warn: note });
+  return { client, outages, probe, watch, claim: opened.claim, target, at };
 }

@@ -23,6 +23,7 @@ import {
   shardSlots,
 } from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
+import type { NodeBrokerAt } from "./broker-address.js";
 import type { BrokerHost } from "./broker-host.js";
 import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 import { threadCause } from "./thread-death.js";
@@ -279,25 +280,16 @@ export class ShardPool implements ShardHost {
   }
 }
 
-/**
- * Where the nodes open their TCP connections to the broker at `url`: its host and port. An IPv6
- * address goes without the brackets a URL holds it in (`mqtt://[::1]:1883` is host `::1`): given to
- * the socket as `[::1]`, it was looked up as a host name and not one node could connect.
- */
-export function brokerSocket(url: string): { readonly host: string; readonly port: number } {
-  const { hostname, port } = new URL(url);
-  return { host: hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(port || 1883) };
-}
-
 /** What every shard of a run gets: where the broker is, the nodes' settings, the run's clock origin. */
 export function shardCommon(
   opts: ResolvedFleetOptions,
   profile: DeviceProfile,
-  at: { readonly host: string; readonly port: number; readonly timeOrigin: number },
+  at: NodeBrokerAt & { readonly timeOrigin: number },
 ): ShardCommon {
   return {
     brokerHost: at.host,
     brokerPort: at.port,
+    ...(at.addresses !== undefined ? { brokerAddresses: at.addresses } : {}),
     prefix: opts.prefix,
     profile,
     seed: opts.seed,

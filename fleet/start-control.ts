@@ -4,6 +4,7 @@
  * begins, so that a start that waits (on a broker, on ids in use) can be said to wait on what; and,
  * for a one-process run (fleet/run.ts), the steps of its end, as a shard's (fleet/shard-hooks.ts).
  */
+import type { HostLookup } from "../broker/listen.js";
 import type { ShardRunHooks } from "./shard-hooks.js";
 
 export interface StartControl {
@@ -13,4 +14,6 @@ export interface StartControl {
   readonly step?: (what: string) => void;
   /** Told each step of the run's end as it begins (its nodes stopped, its claim cleared), and awaited. */
   readonly ending?: ShardRunHooks["ending"];
+  /** How the broker's host name is looked up for the nodes (default: the system's): fleet/broker-address.ts. */
+  readonly lookup?: HostLookup;
 }

@@ -10,7 +10,7 @@
  * sends meanwhile waits in the kernels' buffers and then in the broker, as it waits for a board's TCP
  * window; a wire whose node cannot fall behind (an in-memory one) need not implement it.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from "node:net";
 import { FrameSplitter } from "./mqtt-frames.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -56,8 +56,25 @@ export function splitInto(frames: FrameSplitter, chunk: Buffer, h: WireHandlers)
   if (frames.pending) h.partial?.();
 }
 
-export function tcpWire(host: string, port: number): WireFactory {
-  return (h) => new TcpWire(netConnect({ host, port, noDelay: true }), h);
+/**
+ * Connections to `host`:`port`. With `addresses` (what a host name named when the run started:
+ * fleet/broker-address.ts) the name is not looked up again: each connection goes to those addresses,
+ * each in turn as Node tries a name's, as a board given its broker's address connects there until it
+ * is flashed again. Without, a name is looked up at each connection.
+ */
+export function tcpWire(host: string, port: number, addresses?: readonly string[]): WireFactory {
+  const lookup = addresses === undefined || addresses.length === 0 ? undefined : pinnedLookup(addresses);
+  return (h) => new TcpWire(netConnect({ host, port, noDelay: true, ...(lookup ? { lookup } : {}) }), h);
+}
+
+/** A lookup that answers `addresses` whatever is asked, after the caller's turn (as the resolver does). */
+function pinnedLookup(addresses: readonly string[]): LookupFunction {
+  const all = addresses.map((address) => ({ address, family: isIP(address) }));
+  const first = all[0] as { address: string; family: number };
+  return (_host, options, callback) => {
+    if (options.all === true) process.nextTick(callback, null, all);
+    else process.nextTick(callback, null, first.address, first.family);
+  };
 }
 
 class TcpWire implements Wire {

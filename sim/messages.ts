@@ -19,6 +19,11 @@ export interface ShardTask {
   readonly bootAt: readonly number[];
   readonly brokerHost: string;
   readonly brokerPort: number;
+  /**
+   * The addresses brokerHost, a name, named when the run started: the nodes connect there and do not
+   * look the name up again (fleet/broker-address.ts). Absent for an address.
+   */
+  readonly brokerAddresses?: readonly string[];
   readonly prefix: string;
   readonly profile: DeviceProfile;
   readonly seed: string;

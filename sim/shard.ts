@@ -21,7 +21,10 @@ import {
 } from "./messages.js";
 
 /** What a shard needs of its task: everything but where the broker is and how to talk back. */
-export type ShardSetup = Omit<ShardTask, "port" | "brokerHost" | "brokerPort" | "timeOrigin">;
+export type ShardSetup = Omit<
+  ShardTask,
+  "port" | "brokerHost" | "brokerPort" | "brokerAddresses" | "timeOrigin"
+>;
 
 /** The controls a shard carries out itself (detail and finish are answered by whoever hosts it). */
 export type NodeControl = Exclude<ShardControl, { type: "detail" } | { type: "finish" }>;

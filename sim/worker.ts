@@ -30,7 +30,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     ? portWire(task.brokerLink, (err) =>
         post({ type: "error", shard: task.shard, message: `broker transport: ${err.message}` }),
       )
-    : tcpWire(task.brokerHost, task.brokerPort);
+    : tcpWire(task.brokerHost, task.brokerPort, task.brokerAddresses);
   const shard = new Shard(task, sched, wire, sink);
 
   const lag = monitorEventLoopDelay({ resolution: 10 });

@@ -5,8 +5,8 @@
 import { type Scheduler, sleep } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
 import type { ShardHost } from "../../sim/messages.js";
+import { brokerSocket } from "../broker-address.js";
 import type { BrokerHost } from "../broker-host.js";
-import { brokerSocket } from "../shards.js";
 import { FrozenClient, type FrozenClientOptions, unreachable } from "./frozen-client.js";
 import { describeFault, type FaultRecord, FaultRunner, type FaultTargets } from "./runner.js";
 

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
 import { tcpWire } from "../../node/wire.js";
-import { brokerSocket } from "../shards.js";
+import { brokerSocket } from "../broker-address.js";
 
 const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) =>
   (list ?? []).some((a) => a.internal && a.address === "::1"),
