@@ -110,7 +110,7 @@ export class ConvergenceFeed {
       scheduler: deps.scheduler,
       capacity: deps.minutesKept ?? MINUTES_KEPT,
       restored: kept?.history.minutes ?? [],
-      ...(last !== undefined ? { last } : {}),
+      ...(last !== undefined ? { last, points: this.series.toArray() } : {}),
       closed: (m) => this.keeper?.addedMinute(m),
       stalls: deps.stalls,
     });

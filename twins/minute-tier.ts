@@ -136,6 +136,20 @@ export function minutesFrom(points: readonly SeriesPoint[], from: number, to: nu
   return out;
 }
 
+/**
+ * The minute starting at `m` as the fine series `points` (oldest first) tells it: the state carried
+ * into it (the last point before it) and the points in it.
+ */
+function minuteFrom(points: readonly SeriesPoint[], m: number): Minute {
+  let carried: SeriesPoint | undefined;
+  const within: SeriesPoint[] = [];
+  for (const p of points) {
+    if (p.t < m) carried = p;
+    else if (p.t < m + MINUTE_MS) within.push(p);
+  }
+  return gathered(m, carried, within, carried?.known ?? points[0]?.known ?? 0);
+}
+
 export interface MinuteTierDeps {
   readonly scheduler: Scheduler;
   readonly capacity: number;
@@ -143,6 +157,11 @@ export interface MinuteTierDeps {
   readonly restored: readonly MinutePoint[];
   /** The fine series' last point as restored (a restart's marker, where there was one). */
   readonly last?: SeriesPoint;
+  /**
+   * The fine series as restored, `last` last: the minute the start falls in is gathered from its
+   * points in that minute, not from `last` alone (without them, from `last`).
+   */
+  readonly points?: readonly SeriesPoint[];
   /** A minute was closed: to be kept. */
   readonly closed?: (m: MinutePoint) => void;
   /**
@@ -164,12 +183,11 @@ export class MinuteTier {
     const start = minuteOf(deps.scheduler.now());
     this.minutes = deps.restored.filter((m) => m.t < start).slice(-deps.capacity);
     this.held = deps.last;
-    // A restart within the minute: its marker is in it (the service was down for part of it).
-    const last = deps.last;
-    this.open =
-      last !== undefined && last.t >= start
-        ? gathered(start, undefined, [last], last.known)
-        : gathered(start, last, []);
+    // A restart within the minute: its marker is in it (the service was down for part of it), and
+    // so are the points measured in it before the service stopped. The minute was opened from the
+    // marker alone, its lowest before the stop lost: 137 of 200 at 21:52:09, a kill -9 at 21:52:22
+    // and a start at 21:52:27 made the minute 181 of 200, measured after the start.
+    this.open = minuteFrom(deps.points ?? (deps.last !== undefined ? [deps.last] : []), start);
     this.arm();
   }
 
