@@ -75,6 +75,7 @@ export {
 export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
 export { TwinRegistry } from "./registry.js";
 export type { MarkerFate } from "./replay-marker.js";
+export { shownShare } from "./reread-hold.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins } from "./service.js";
