@@ -117,6 +117,11 @@ describe("the fine series through a re-read", () => {
     expect(f.feed.history().at(-1)?.held).toBeUndefined();
   });
 
+  it("adds no point during the service's first read, with nothing measured before it, then the share after it", () => {
+    const f = fleet(); // its first read: a subscription with no point before it, its replay over at 10:00:08
+    expect(f.feed.history()).toEqual([{ t: T0 + 8_000, fraction: 1, inSync: 2, known: 2, online: 2 }]);
+  });
+
   it("a re-read that changed nothing adds no point", () => {
     const f = fleet();
     const before = f.feed.history();
