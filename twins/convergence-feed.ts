@@ -10,6 +10,8 @@
  * kept the online count of when it was added, 15 of 50 after a broker restart while all 50 had been
  * heard since; a flapping fleet's counts would otherwise push the history out of the series).
  * Beside the series, the long tier (twins/minute-tier.ts) keeps a minute's lowest share for 48 h.
+ * Points measured during the service's own re-read of the broker's state carry the share from before
+ * it, marked `held` (twins/reread-hold.ts): the series and the minutes take the same points.
  */
 
 import type { Logger } from "pino";
@@ -23,6 +25,7 @@ import { HistoryKeeper, type HistoryUnwritten } from "./history-keeper.js";
 import type { KeptHistory } from "./history-restore.js";
 import { MINUTES_KEPT, type MinutePoint, MinuteTier } from "./minute-tier.js";
 import { tellOwnStalls } from "./own-stall-log.js";
+import { RereadHold } from "./reread-hold.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
 
@@ -90,6 +93,10 @@ export class ConvergenceFeed {
   private readonly stallsUntold: (() => void) | undefined;
   /** The broker link as last told: undefined before any word of it. */
   private linkUp: boolean | undefined;
+  /** The service's own re-read of the broker's state: the share from before holds through it. */
+  private readonly hold = new RereadHold();
+  /** A re-read whose points were held is over: the next pass adds the share measured, changed or not. */
+  private holdEnded = false;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
     // While the broker link is down or not yet up, its own lines say the stall (twins/broker-link.ts).
@@ -103,7 +110,7 @@ export class ConvergenceFeed {
       scheduler: deps.scheduler,
       capacity: deps.minutesKept ?? MINUTES_KEPT,
       restored: kept?.history.minutes ?? [],
-      ...(last !== undefined ? { last } : {}),
+      ...(last !== undefined ? { last, points: this.series.toArray() } : {}),
       closed: (m) => this.keeper?.addedMinute(m),
       stalls: deps.stalls,
     });
@@ -150,11 +157,19 @@ export class ConvergenceFeed {
   }
 
   /**
-   * The service re-reads the broker's retained state (`under`) or is done: the long tier holds the
-   * share from before through it (twins/minute-tier.ts, reread).
+   * The service re-reads the broker's retained state (`under`: a subscription, at a start or after a
+   * reconnect) or has read it all. Meanwhile its share is its own view half refreshed, not the
+   * fleet's: the points carry the share from before, `held` (twins/reread-hold.ts), and the first
+   * pass after it adds the share measured then. The fine series showed the re-read as a dip of the
+   * fleet at each reconnect (464 of 600 for a second, a fleet in sync); the minutes held the share
+   * already, by a rule of their own that the points of a restart's rebuild did not know.
    */
   reread(under: boolean): void {
-    this.tier.reread(under);
+    if (under) this.hold.begin(this.series.last());
+    else if (this.hold.end()) {
+      this.holdEnded = true;
+      this.schedule();
+    }
   }
 
   /** Something the report depends on changed. */
@@ -208,11 +223,12 @@ export class ConvergenceFeed {
     const counts = this.countsOf(report.followers);
     const statuses = sameStatuses(report.followers, this.lastFollowers);
     const before = this.lastCounts;
-    if (statuses && sameCounts(counts, before)) return;
+    if (statuses && sameCounts(counts, before) && !this.holdEnded) return;
     this.lastFollowers = report.followers;
     this.lastCounts = counts;
+    this.holdEnded = false;
     const { fraction, inSync, known } = report;
-    const point: SeriesPoint = {
+    const measured: SeriesPoint = {
       t: now,
       fraction,
       inSync,
@@ -220,15 +236,21 @@ export class ConvergenceFeed {
       ...(counts !== undefined ? { online: counts.online } : {}),
       ...(counts !== undefined && counts.unheard > 0 ? { unheard: counts.unheard } : {}),
     };
+    // Within the service's own re-read: the share from before, or nothing before its first read.
+    const point = this.hold.shown(measured);
     // Other followers' statuses, the same figures (one out of sync as another came in, followers
     // still unknown registering at a start): a point would repeat the last one and carry nothing.
     const last = this.series.last();
-    if (last !== undefined && last.stoppedUntil === undefined && sameFigures(last, point)) {
+    if (
+      point === undefined ||
+      (last !== undefined && last.stoppedUntil === undefined && sameFigures(last, point))
+    ) {
       this.deps.emit(report);
       return;
     }
     const countsOnly = statuses && !crossesZero(counts, before);
-    const replaces = countsOnly && this.lastCountsOnly;
+    // A held point does not take the place of a measured one, nor the first measured one of a held one.
+    const replaces = countsOnly && this.lastCountsOnly && last?.held === point.held;
     if (replaces) this.series.replaceLast(point);
     else this.series.push(point);
     this.keeper?.added(point, replaces);
@@ -248,14 +270,15 @@ function sameCounts(a: Counts | undefined, b: Counts | undefined): boolean {
   return a?.online === b?.online && a?.unheard === b?.unheard;
 }
 
-/** The same share, counts and followers online and unheard: a chart draws them alike. */
+/** The same share, counts and followers online and unheard, both held or neither: a chart draws them alike. */
 function sameFigures(a: SeriesPoint, b: SeriesPoint): boolean {
   return (
     a.fraction === b.fraction &&
     a.inSync === b.inSync &&
     a.known === b.known &&
     a.online === b.online &&
-    a.unheard === b.unheard
+    a.unheard === b.unheard &&
+    a.held === b.held
   );
 }
 

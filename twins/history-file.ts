@@ -6,7 +6,11 @@
  * tier (twins/minute-tier.ts; format 2, which added them: a format 1 file is read as before),
  * `{"away":t}` a broker outage from t, `{"away":t,"to":u}` one that ended at u, each in the place of
  * an open one before it (twins/broker-spans.ts; format 3, written only while the file holds one, so
- * that a build reading format 2 reads the file whenever it can and never leaves them out). Reading
+ * that a build reading format 2 reads the file whenever it can and never leaves them out), `"held":true`
+ * in a point one measured during the service's own re-read of the broker's state, its share the one
+ * from before (twins/reread-hold.ts; format 4, written only while the file holds one, as format 3:
+ * a build reading format 3 would leave such a point out as damaged; minutes rebuilt at a start from
+ * the points are then the live ones, the re-read not a dip). Reading
  * replays the lines into bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
  * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
@@ -31,11 +35,20 @@ export const HISTORY_FILE = "convergence-history.jsonl";
 /** With nothing else written for this long, an `alive` line says the service still runs. */
 export const HISTORY_ALIVE_MS = 60_000;
 /** The newest format this build reads and writes. */
-export const HISTORY_FORMAT = 3;
+export const HISTORY_FORMAT = 4;
 /** The format that added the broker's outages (`away` lines): a file holding none is written as 2. */
 export const AWAY_FORMAT = 3;
-/** The format a file holding `away` spans is written in: 3 with some, 2 (which has no such line) without. */
-export const formatFor = (away: readonly AwaySpan[]): number => (away.length > 0 ? AWAY_FORMAT : 2);
+/** The format that added the `held` mark of a point (twins/reread-hold.ts): a file holding none is written as 3 or 2. */
+export const HELD_FORMAT = 4;
+/** The format a line needs: HELD_FORMAT for a held point, 2 (the oldest written) for any other point. */
+export const pointFormat = (p: SeriesPoint): number => (p.held === true ? HELD_FORMAT : 2);
+/**
+ * The format a file of `away` spans and `points` is written in: the lowest that holds them all, so a
+ * build reading an older format reads the file whenever it can and never leaves a line out: 4 with a
+ * held point, 3 with outages, 2 (which has neither) without.
+ */
+export const formatFor = (away: readonly AwaySpan[], points: readonly SeriesPoint[] = []): number =>
+  Math.max(away.length > 0 ? AWAY_FORMAT : 2, ...points.map(pointFormat));
 
 const count = z.number().int().min(0);
 const pointSchema = z.object({
@@ -46,6 +59,7 @@ const pointSchema = z.object({
   online: count.optional(),
   unheard: count.optional(),
   stoppedUntil: z.number().finite().optional(),
+  held: z.literal(true).optional(),
 });
 const minuteSchema = z
   .object({
@@ -319,7 +333,7 @@ export async function rewriteHistory(
     minutes.map((m) => minuteLine(m, offset)).join("") +
     away.map((s) => awayLine(s, offset)).join("") +
     points.map((p) => pointLine(p, false, offset)).join("");
-  const header = headerLine(fleet, formatFor(away));
+  const header = headerLine(fleet, formatFor(away, points));
   await replaceThrough(tmp, dirname(file), file, header + text + aliveLine(aliveAt + offset));
 }
 

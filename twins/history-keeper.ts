@@ -24,6 +24,7 @@ import {
   formatFor,
   HISTORY_ALIVE_MS,
   minuteLine,
+  pointFormat,
   pointLine,
   rewriteHistory,
   stopLine,
@@ -59,8 +60,11 @@ export class HistoryKeeper {
   private rewrite = true;
   /** The format of the file's header, as last written whole (twins/history-file.ts, formatFor). */
   private fileFormat = 0;
-  /** The lines buffered hold an outage's: not to be appended to a file whose format has none. */
-  private awayPending = false;
+  /**
+   * The format the lines buffered need (an outage's, AWAY_FORMAT; a held point, HELD_FORMAT): not to
+   * be appended to a file written in an older one, which has no such line.
+   */
+  private pendingFormat = 0;
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
@@ -103,6 +107,7 @@ export class HistoryKeeper {
   added(p: SeriesPoint, replaces: boolean): void {
     this.pending += pointLine(p, replaces, this.offset());
     this.pendingLines++;
+    this.pendingFormat = Math.max(this.pendingFormat, pointFormat(p));
   }
 
   /** The long tier closed the minute `m`. */
@@ -113,12 +118,13 @@ export class HistoryKeeper {
 
   /**
    * A broker outage opened, moved its start or ended (twins/broker-spans.ts). A file in a format
-   * without them (2) is written again whole, as format 3, rather than appended to.
+   * without them (2) is written again whole, as format 3, rather than appended to (a held point's,
+   * as format 4, alike).
    */
   addedAway(span: AwaySpan): void {
     this.pending += awayLine(span, this.offset());
     this.pendingLines++;
-    this.awayPending = true;
+    this.pendingFormat = Math.max(this.pendingFormat, AWAY_FORMAT);
   }
 
   /**
@@ -194,7 +200,7 @@ export class HistoryKeeper {
       minutes[0]?.t ?? Number.POSITIVE_INFINITY,
     );
     const away = this.away().filter((s) => s.to === undefined || s.to >= oldest);
-    this.fileFormat = formatFor(away);
+    this.fileFormat = formatFor(away, points);
     return {
       minutes,
       away,
@@ -216,7 +222,7 @@ export class HistoryKeeper {
     if (!this.kept.writable) return;
     const now = this.scheduler.now();
     const most = 2 * (this.capacity + this.minutesKept) + 2;
-    const formatUp = this.awayPending && this.fileFormat < AWAY_FORMAT;
+    const formatUp = this.pendingFormat > this.fileFormat;
     const whole = this.rewrite || formatUp || this.fileLines + this.pendingLines > most;
     if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
     const text = this.pendingLines > 0 ? this.pending : aliveLine(now + this.offset());
@@ -225,7 +231,7 @@ export class HistoryKeeper {
     const minutes = whole ? [...this.minutes()] : [];
     this.pending = "";
     this.pendingLines = 0;
-    this.awayPending = false;
+    this.pendingFormat = 0;
     this.busy = true;
     this.lastWrite = now;
     this.began = now;

@@ -114,8 +114,9 @@ export async function restoreHistory(
   if (last === undefined)
     return kept(points, true, keptMinutes, closed(Math.min(now, history.lastAlive ?? now)));
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
-  const { stoppedUntil: _, ...held } = last;
-  const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
+  // The marker holds the last share measured; a re-read's `held` mark is not the gap's.
+  const { stoppedUntil: _, held: _held, ...share } = last;
+  const marker: SeriesPoint = { ...share, t: from, stoppedUntil: now };
   if (from === last.t) points[points.length - 1] = marker;
   else points.push(marker);
   if (points.length > capacity) points.shift();

@@ -76,6 +76,7 @@ export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.j
 export { TwinRegistry } from "./registry.js";
 export { type ReplayCutRead, WHOLE_TOPIC } from "./replay-cut.js";
 export type { MarkerFate } from "./replay-marker.js";
+export { shownShare } from "./reread-hold.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins } from "./service.js";

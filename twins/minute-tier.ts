@@ -6,7 +6,8 @@
  * service not running for some of it: enough to answer "was the fleet in sync during last night's
  * broker outage?" the next morning. Minutes start on multiples of MINUTE_MS of the service's clock
  * (the wall clock's minutes on a real one). The service's own re-read of the broker's state (a
- * subscription's replay) is not judged: the share from before holds through it (reread). Kept in
+ * subscription's replay) is not judged: the feed's points in it carry the share from before, held
+ * (twins/reread-hold.ts), and a minute takes them as they come, live or rebuilt at a restart. Kept in
  * the history file beside the fine points (twins/history-file.ts, twins/history-keeper.ts).
  */
 import { STALL_MIN_MS, type StallWatch } from "../node/stall-watch.js";
@@ -135,6 +136,20 @@ export function minutesFrom(points: readonly SeriesPoint[], from: number, to: nu
   return out;
 }
 
+/**
+ * The minute starting at `m` as the fine series `points` (oldest first) tells it: the state carried
+ * into it (the last point before it) and the points in it.
+ */
+function minuteFrom(points: readonly SeriesPoint[], m: number): Minute {
+  let carried: SeriesPoint | undefined;
+  const within: SeriesPoint[] = [];
+  for (const p of points) {
+    if (p.t < m) carried = p;
+    else if (p.t < m + MINUTE_MS) within.push(p);
+  }
+  return gathered(m, carried, within, carried?.known ?? points[0]?.known ?? 0);
+}
+
 export interface MinuteTierDeps {
   readonly scheduler: Scheduler;
   readonly capacity: number;
@@ -142,6 +157,11 @@ export interface MinuteTierDeps {
   readonly restored: readonly MinutePoint[];
   /** The fine series' last point as restored (a restart's marker, where there was one). */
   readonly last?: SeriesPoint;
+  /**
+   * The fine series as restored, `last` last: the minute the start falls in is gathered from its
+   * points in that minute, not from `last` alone (without them, from `last`).
+   */
+  readonly points?: readonly SeriesPoint[];
   /** A minute was closed: to be kept. */
   readonly closed?: (m: MinutePoint) => void;
   /**
@@ -157,21 +177,17 @@ export class MinuteTier {
   private open: Minute;
   private held: SeriesPoint | undefined;
   private brokerAway = false;
-  /** A re-read of the broker's state under way (reread), and the last point added in it. */
-  private rereading = false;
-  private rereadLast: SeriesPoint | undefined;
   private timer: Timer | undefined;
 
   constructor(private readonly deps: MinuteTierDeps) {
     const start = minuteOf(deps.scheduler.now());
     this.minutes = deps.restored.filter((m) => m.t < start).slice(-deps.capacity);
     this.held = deps.last;
-    // A restart within the minute: its marker is in it (the service was down for part of it).
-    const last = deps.last;
-    this.open =
-      last !== undefined && last.t >= start
-        ? gathered(start, undefined, [last], last.known)
-        : gathered(start, last, []);
+    // A restart within the minute: its marker is in it (the service was down for part of it), and
+    // so are the points measured in it before the service stopped. The minute was opened from the
+    // marker alone, its lowest before the stop lost: 137 of 200 at 21:52:09, a kill -9 at 21:52:22
+    // and a start at 21:52:27 made the minute 181 of 200, measured after the start.
+    this.open = minuteFrom(deps.points ?? (deps.last !== undefined ? [deps.last] : []), start);
     this.arm();
   }
 
@@ -195,34 +211,15 @@ export class MinuteTier {
     return this.minutes;
   }
 
-  /** The feed added (or put in the last one's place) the point `p`: the share from now on. */
+  /**
+   * The feed added (or put in the last one's place) the point `p`: the share from now on. A point of
+   * the service's own re-read of the broker's state carries the share from before it (`held`,
+   * twins/reread-hold.ts): a minute kept the re-read's half-refreshed view as its lowest (464 of 600,
+   * 0.77, for the minute of a reconnect) until it held the share through it.
+   */
   added(p: SeriesPoint): void {
-    if (this.rereading) {
-      this.rereadLast = p;
-      return;
-    }
     this.held = p;
     this.open.see(p);
-  }
-
-  /**
-   * The service re-reads the broker's retained state (`under` true: a subscription, at a start or
-   * after a reconnect) or has read it all. Meanwhile the share is the service's own view half
-   * refreshed, not the fleet's: a follower whose source's newer report was replayed, its own not
-   * yet, is shown behind. A minute kept that low point (464 of 600 followers in sync, 0.77, for the
-   * minute of a reconnect): the lowest of a night was the service's own re-read, not the fleet's.
-   * The minute holds the share from before until the re-read is over, then takes the last one.
-   */
-  reread(under: boolean): void {
-    if (under) {
-      this.rereading = true;
-      return;
-    }
-    if (!this.rereading) return;
-    this.rereading = false;
-    const p = this.rereadLast;
-    this.rereadLast = undefined;
-    if (p !== undefined) this.added(p);
   }
 
   /** The broker was lost (`connected` false: lost, silent, not reached) or is back. */

@@ -159,6 +159,13 @@ export interface SeriesPoint {
    * data directory (twins/history-keeper.ts); a chart draws a gap there, not a line.
    */
   readonly stoppedUntil?: number;
+  /**
+   * Measured during the service's own re-read of the broker's state (a subscription's replay, at a
+   * start or after a reconnect): the share is the one from before it, held (its view half refreshed
+   * is not the fleet's); `online` and `unheard` are as measured. Absent outside one
+   * (twins/reread-hold.ts).
+   */
+  readonly held?: true;
 }
 
 export interface TwinsEvents {

@@ -124,6 +124,11 @@ export interface ConvergenceSnapshot {
    */
   readonly unheard?: number;
   /**
+   * The share is the one from before the twins service's own re-read of the broker's state, under
+   * way (its view half refreshed is not the fleet's: twins/reread-hold.ts); absent otherwise.
+   */
+  readonly held?: true;
+  /**
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
    * the followers known then (a point with none is not drawn: its fraction is 1 by convention);
    * `online`, where the source knows presence, those of them online then (with none, the fraction is
@@ -138,6 +143,8 @@ export interface ConvergenceSnapshot {
     readonly unheard?: number;
     /** A restart's marker: the twins service was not running from `t` until then (nothing measured). */
     readonly stoppedUntil?: number;
+    /** Measured during the twins service's own re-read of the broker's state: the share from before it. */
+    readonly held?: true;
   }[];
   /**
    * A live fleet's broker outages of late, on the source's clock (`to` absent: under way): nothing

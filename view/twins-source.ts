@@ -14,6 +14,7 @@ import {
   type PairingOutcome,
   replacedLine,
   type Scheduler,
+  shownShare,
   type Twin,
   type Twins,
   type TwinsEvents,
@@ -258,12 +259,11 @@ export class TwinsSource implements ConsoleSource {
     this.build();
     this.settle();
     const report = this.sync.report as ConvergenceReport;
+    const history = this.twins.history();
     return {
-      fraction: report.fraction,
-      inSync: report.inSync,
-      known: report.known,
+      ...shownShare(report, history),
       ...this.judged.of(report),
-      history: this.twins.history(),
+      history,
       away: this.twins.away?.() ?? this.live.away(),
     };
   }

@@ -297,7 +297,7 @@ export class EventHub {
     const away = c.away === undefined ? undefined : awayOf(c.away);
     const last = away?.at(-1);
     const under = last !== undefined && last.to === undefined ? `|${now}` : "";
-    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}|${c.unheard}|${JSON.stringify(away)}${under}`;
+    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}|${c.unheard}|${c.held}|${JSON.stringify(away)}${under}`;
     if (key !== this.lastConvergence) {
       this.lastConvergence = key;
       this.broadcast(
@@ -307,6 +307,7 @@ export class EventHub {
           known: c.known,
           ...(c.online !== undefined ? { online: c.online } : {}),
           ...(c.unheard !== undefined ? { unheard: c.unheard } : {}),
+          ...(c.held === true ? { held: true } : {}),
           t: now,
           ...(away !== undefined ? { away } : {}),
         }),

@@ -162,6 +162,11 @@ export const schemas = {
         description:
           "of the known followers, those not heard since the broker restarted (online only by the status it kept): neither online nor offline; absent when none is",
       },
+      held: {
+        type: "boolean",
+        description:
+          "true while the twins service re-reads the broker's retained state (a subscription's replay: at its start, after each reconnect): the share is the one from before the re-read, its view half refreshed not being the fleet's; absent otherwise",
+      },
       history: {
         type: "array",
         items: {
@@ -183,6 +188,11 @@ export const schemas = {
               type: "number",
               description:
                 "a restart's marker, in a history kept in the twins data directory: the twins service was not running from `t` until this time, so nothing was measured there (the share is the last one before); the page's chart draws a band marked `twins service not running`",
+            },
+            held: {
+              type: "boolean",
+              description:
+                "true for a point measured during the twins service's own re-read of the broker's retained state (at its start, after each reconnect): its share is the one from before the re-read (`online` and `unheard` as measured); absent otherwise",
             },
           },
         },

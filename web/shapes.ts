@@ -192,6 +192,8 @@ export interface Convergence {
   readonly online?: number;
   /** Of the known followers, those not heard since the broker restarted (ConvergenceSnapshot.unheard). */
   readonly unheard?: number;
+  /** The share is held from before the twins service's own re-read of the broker's state (ConvergenceSnapshot.held). */
+  readonly held?: true;
   readonly history: readonly {
     readonly t: number;
     readonly fraction: number;
@@ -199,6 +201,7 @@ export interface Convergence {
     readonly online?: number;
     readonly unheard?: number;
     readonly stoppedUntil?: number;
+    readonly held?: true;
   }[];
   /** When this was read, on the history's clock: the chart's right edge ("now"). */
   readonly t: number;
@@ -214,6 +217,7 @@ export function convergenceOf(c: ConvergenceSnapshot, now: number): Convergence 
     known: c.known,
     ...(c.online !== undefined ? { online: c.online } : {}),
     ...(c.unheard !== undefined ? { unheard: c.unheard } : {}),
+    ...(c.held === true ? { held: true as const } : {}),
     history: c.history.map((h) => ({ ...h })),
     t: now,
     ...(c.away !== undefined ? { away: awayOf(c.away) } : {}),

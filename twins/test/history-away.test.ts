@@ -114,6 +114,6 @@ it("reads an outage's later line in the place of its open one, and refuses a new
   ].join("\n");
   const read = parseHistory(text, 16);
   expect(read.kind === "read" && read.history.away).toEqual([{ from: 1500, to: 3000 }, { from: 5000 }]);
-  const newer = parseHistory(text.replace('"format":3', '"format":4'), 16);
+  const newer = parseHistory(text.replace('"format":3', '"format":5'), 16);
   expect(newer.kind).toBe("refused");
 });

@@ -130,11 +130,11 @@ describe("the convergence history in the data directory", () => {
   it("leaves a newer format's file as it is, and keeps the history in memory", async () => {
     const dir = mkdir();
     const file = join(dir, HISTORY_FILE);
-    const newer = '{"format":4,"history":"twinfleet convergence"}\n{"x":1}\n';
+    const newer = '{"format":5,"history":"twinfleet convergence"}\n{"x":1}\n';
     writeFileSync(file, newer);
     const a = await start(dir, 0);
     expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
-      expect.stringContaining("format 4, written by a newer twinfleet"),
+      expect.stringContaining("format 5, written by a newer twinfleet"),
     ]);
     await a.step(4, 2 * HISTORY_FLUSH_MS);
     await a.feed.close();

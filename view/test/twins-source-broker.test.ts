@@ -117,3 +117,20 @@ describe("twins source: the broker's faults", () => {
     );
   });
 });
+
+describe("twins source: the service's own re-read of the broker's state", () => {
+  it("shows the share from before it while its held points last, marked held, then the one measured", () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    const before = { t: 1, fraction: 1, inSync: 1, known: 1 };
+    // The re-read under way: the service measures 0 of 1 (its view half refreshed), its point holds 1 of 1.
+    t.history = () => [before, { ...before, t: 2, held: true }];
+    t.emit("convergence", t.convergence());
+    expect(s.convergence()).toMatchObject({ fraction: 1, inSync: 1, known: 1, held: true });
+    // Over: the share measured after it, whatever it is.
+    t.history = () => [before, { ...before, t: 2, held: true }, { t: 3, fraction: 0, inSync: 0, known: 1 }];
+    const after = s.convergence();
+    expect(after).toMatchObject({ fraction: 0, inSync: 0, known: 1 });
+    expect(after.held).toBeUndefined();
+  });
+});
