@@ -12,7 +12,7 @@
  *   config version 0 (a node above 0 puts its config back before its register, §5.1) and follows
  *   nobody. A pairing shown confirmed is pending again and sent. A register heard while the replay
  *   is under way is judged once it is over (ConfigReplayWait): the broker may not have sent the
- *   node's config yet.
+ *   node's config yet. One from a broker that ran on is not judged: the config is late, not lost.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { brokerConfigLost, type ClearedEffect } from "./cleared.js";
@@ -130,6 +130,11 @@ export function configLostAtRegister(
  */
 export class ConfigReplayWait {
   private readonly held = new Set<NodeId>();
+  /**
+   * Whether the broker ran on since the service last read it (twins/broker-restart.ts; undefined: not
+   * told): it then still holds every config it held, and one it has not replayed yet is late, not lost.
+   */
+  ranOn: () => boolean | undefined = () => undefined;
 
   /** The node `t` registered; `replaying`: the broker's replay is under way. */
   registered(
@@ -138,14 +143,20 @@ export class ConfigReplayWait {
     graph: FollowGraph,
     replaying: boolean,
   ): ClearedEffect[] {
-    if (!replaying || t.brokerConfig) return configLostAtRegister(t, twins, graph);
+    if (t.brokerConfig) return configLostAtRegister(t, twins, graph);
+    if (this.ranOn() === true) return [];
+    if (!replaying) return configLostAtRegister(t, twins, graph);
     this.held.add(t.id);
     return [];
   }
 
-  /** The replay is over: the nodes that registered during it and whose config it did not send. */
+  /**
+   * The replay is over: the nodes that registered during it and whose config it did not send. From a
+   * broker that ran on, none: their configs are late, not lost (a replay paused past the quiet time).
+   */
   replayOver(twins: ReadonlyMap<NodeId, TwinRecord>, graph: FollowGraph): ClearedEffect[] {
     const out: ClearedEffect[] = [];
+    if (this.ranOn() === true) this.held.clear();
     for (const id of this.held) {
       const t = twins.get(id);
       if (t !== undefined) out.push(...configLostAtRegister(t, twins, graph));

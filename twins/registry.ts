@@ -198,7 +198,8 @@ export class TwinRegistry {
   }
 
   /** The service subscribes afresh: what the broker holds is what it replays from now on. */
-  brokerSession(): void {
+  brokerSession(ranOn?: () => boolean | undefined): void {
+    if (ranOn !== undefined) this.configWait.ranOn = ranOn;
     newBrokerSession(this.twins.values());
     this.originWait.begin();
     this.rereading(true);

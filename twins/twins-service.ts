@@ -85,7 +85,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       subscribing: () => {
-        registry.brokerSession();
+        registry.brokerSession(() => this.link.restart?.ranOn());
         this.originJudge.begin();
         this.forgetting?.unwatch(); // until the re-read of the retained state is over
       },
