@@ -96,7 +96,9 @@ export interface ReplayMarking {
  * REPLAY_SETTLE_MS after it (a broker out of order, Redis, may send a few after the marker; the
  * marker waited behind the replay, so its round trip is no measure of the broker's pace here, as it
  * is for a command's look at a quiet broker); `done(false)` when the look had
- * only quiet to go by (whenReplayOver): no marker, refused, or not back within REPLAY_WAIT_MAX_MS.
+ * only quiet to go by (whenReplayOver): no marker or refused (the quiet time, at most
+ * REPLAY_WAIT_MAX_MS), or not back within REPLAY_WAIT_MAX_MS (then the quiet time from there, with
+ * no longest: it used to end the look at 10 s whatever still came).
  */
 export function whenReplayMarked(
   scheduler: Scheduler,
@@ -114,7 +116,8 @@ export function whenReplayMarked(
   const bound = after(scheduler, REPLAY_WAIT_MAX_MS, () => {
     if (settled) return;
     settled = true;
-    quietOnly();
+    // Still replaying or not, the look's longest is past: the quiet time alone, from now.
+    quiet = whenReplayOver(scheduler, lastAt, () => done(false), { maxMs: Number.POSITIVE_INFINITY });
   });
   void marker.roundTrip().then((rtt) => {
     if (settled) return;

@@ -40,6 +40,20 @@ describe.each([
     await x.run(10_000 + REPLAY_SETTLE_MS + 100);
     expect(x.sent).toEqual(["A 5@A", "B 6@B"]);
   });
+
+  it("with the marker not back in 10 s, waits for the quiet time from there rather than ending whatever still comes", async () => {
+    const x = afterOwnPause(startId, { marker: true });
+    x.held.delete("tf/report/B");
+    x.held.set("tf/status/B", "T1 0");
+    // Still replaying as the 10 s pass, the marker far behind.
+    x.replay(9_900, "tf/status/B");
+    x.replay(10_300, "tf/status/B");
+    x.replay(10_700, "tf/report/A");
+    await x.run(10_700 + REPLAY_SETTLE_MS + 100);
+    // Before: the look ended 10.5 s in, whatever still came: A's 5@A went back over 40@A.
+    expect(x.sent).toEqual(["B 6@B"]);
+    expect(x.stampOf("tf/report/A")).toBe("40@A");
+  });
 });
 
 describe("a report a broker that ran on no longer holds, its replay over by the marker", () => {
