@@ -28,6 +28,8 @@ export class RetainedIndex {
   #bytes = 0;
   /** Topics of the broker's own (`$SYS/`) held: not counted against the cap, nor in `size` and `bytes`. */
   #own = 0;
+  /** Told the size of each answer (broker/retained-order.ts holds the client's later messages behind it). */
+  answered: ((count: number) => void) | undefined;
 
   /** Records a retained packet; an empty payload clears its topic (MQTT-3.3.1-10). */
   store(packet: RetainedPacket): void {
@@ -80,6 +82,7 @@ export class RetainedIndex {
         if (filters.some((f) => topicMatches(f, levels))) out.push(p);
       }
     }
+    this.answered?.(out.length);
     return Readable.from(out);
   }
 }

@@ -32,6 +32,7 @@ import { brokerStalls } from "./ready-io.js";
 import { certificateDates, type ReloadInput, type ReloadOutcome, reloader } from "./reload.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
 import { keepNoRetainedCommands } from "./retained-commands.js";
+import { orderRetainedAnswers } from "./retained-order.js";
 import { expireSessions, type SessionExpiry } from "./session-expiry.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { silence } from "./silence.js";
@@ -200,6 +201,9 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
       }),
     );
     parts.aedes = aedes;
+    // A client's later messages follow its subscriptions' retained answers (broker/retained-order.ts).
+    const order = store.retainedIndex === undefined ? undefined : orderRetainedAnswers(aedes);
+    if (store.retainedIndex !== undefined) store.retainedIndex.answered = order?.answered;
     const waits = new ConnectWaits(aedes, opts.scheduler, stalled);
     parts.stops.push(
       await held("clearing retained commands", keepNoRetainedCommands(retained, store.retainedIndex, logger)),
@@ -271,6 +275,7 @@ export async function startBroker(options: BrokerOptions = {}, wait?: StoreOpenW
       admitted.track(limited, address, ticket);
       takeovers.track(limited, address);
       const client = aedes.handle(limited, req);
+      order?.clientOf(client);
       // Past a TLS handshake or a WebSocket upgrade: CONNECT has what is left of the time since accept.
       waits.start(client, acceptedAt ?? waits.clock.now(), opts.connectTimeoutMs);
     };

@@ -23,12 +23,26 @@
  * that rebooted meanwhile to its power-on state) still goes back, judged by its stamp. Nor, from any
  * broker, for a node heard online since the subscription: it synced against the broker's copy, and
  * published its own report over one missing or older (seen live, and judged by its stamp).
+ *
+ * Nor is quiet the end on a broker that restarted, or says nothing of its starts: a replay pausing
+ * past the quiet time on a loaded host (1,500 nodes, a `broker --data` killed and started again on
+ * its store while the service was stopped) had 1,096 twins put back over the nodes' newer reports
+ * the broker still held. Where there is a replay marker (twins/replay-marker.ts: over a URL), the
+ * look waits for it: published after the subscriptions, it comes back after their retained messages
+ * on a broker that keeps a client's order (twinfleet's broker: broker/retained-order.ts; Mosquitto),
+ * and the look then waits for the quiet time after it. Its end so marked, a report a broker
+ * that ran on did not replay is one cleared while the service was away, and the twin forgets it as
+ * it forgets a clear it sees (twins/cleared.ts): it kept showing the cleared report until the node
+ * reported again. Quiet alone (no marker, refused, or not back within REPLAY_WAIT_MAX_MS) still
+ * ends a look, and puts back and forgets as before the marker (a report it takes for cleared is
+ * left shown).
  */
 import type { Logger } from "pino";
-import { formatStamp, type Message, type NodeId } from "../protocol/index.js";
+import { formatStamp, type Message, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
 import { configBehindLine } from "./broker-copy.js";
 import type { BrokerRestart } from "./broker-restart.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
+import type { RegistryEffect } from "./effects.js";
 import type { TwinRegistry } from "./registry.js";
 
 /** How long no retained message must have come before the replay counts as over. */
@@ -72,6 +86,55 @@ export function whenReplayOver(
   return { cancel: () => timer?.cancel() };
 }
 
+/** What a look needs of the replay marker (twins/replay-marker.ts): its round trip, undefined when refused. */
+export interface ReplayMarking {
+  roundTrip(): Promise<number | undefined>;
+}
+
+/**
+ * Calls `done(true)` once the replay marker is back and no retained message (`lastAt`) came for
+ * REPLAY_SETTLE_MS after it (a broker out of order, Redis, may send a few after the marker; the
+ * marker waited behind the replay, so its round trip is no measure of the broker's pace here, as it
+ * is for a command's look at a quiet broker); `done(false)` when the look had
+ * only quiet to go by (whenReplayOver): no marker or refused (the quiet time, at most
+ * REPLAY_WAIT_MAX_MS), or not back within REPLAY_WAIT_MAX_MS (then the quiet time from there, with
+ * no longest: it used to end the look at 10 s whatever still came).
+ */
+export function whenReplayMarked(
+  scheduler: Scheduler,
+  marker: ReplayMarking | undefined,
+  lastAt: () => number,
+  done: (marked: boolean) => void,
+): { cancel(): void } {
+  if (marker === undefined) return whenReplayOver(scheduler, lastAt, () => done(false));
+  const began = scheduler.now();
+  let settled = false;
+  let quiet: { cancel(): void } | undefined;
+  const quietOnly = () => {
+    quiet = whenReplayOver(scheduler, lastAt, () => done(false), { began });
+  };
+  const bound = after(scheduler, REPLAY_WAIT_MAX_MS, () => {
+    if (settled) return;
+    settled = true;
+    // Still replaying or not, the look's longest is past: the quiet time alone, from now.
+    quiet = whenReplayOver(scheduler, lastAt, () => done(false), { maxMs: Number.POSITIVE_INFINITY });
+  });
+  void marker.roundTrip().then((rtt) => {
+    if (settled) return;
+    settled = true;
+    bound.cancel();
+    if (rtt === undefined) quietOnly();
+    else quiet = whenReplayOver(scheduler, lastAt, () => done(true), { maxMs: Number.POSITIVE_INFINITY });
+  });
+  return {
+    cancel: () => {
+      settled = true;
+      bound.cancel();
+      quiet?.cancel();
+    },
+  };
+}
+
 export class PutBack {
   private readonly deps: {
     readonly registry: TwinRegistry;
@@ -82,6 +145,10 @@ export class PutBack {
     readonly told: (nodes: number) => void;
     /** Whether the broker ran on since the twins' reports were read from it (BrokerRestart.ranOn). */
     readonly ranOn: () => boolean | undefined;
+    readonly marker: ReplayMarking | undefined;
+    /** Applies the effects of a report found cleared (none: not forgotten). */
+    readonly apply: ((fx: readonly RegistryEffect[]) => void) | undefined;
+    readonly prefix: Prefix;
   };
   /** During a look: the nodes whose replayed report was older than the twin's, put back one by one. */
   private readonly olderReplayed = new Set<NodeId>();
@@ -93,17 +160,24 @@ export class PutBack {
 
   constructor(
     registry: TwinRegistry,
-    opts: { readonly logger: Logger; readonly passive: boolean; readonly scheduler: Scheduler },
+    opts: {
+      readonly logger: Logger;
+      readonly passive: boolean;
+      readonly scheduler: Scheduler;
+      readonly prefix: Prefix;
+    },
     send: (msg: Message) => Promise<void>,
     /** Told after a look how many nodes' reports the broker no longer held and were put back (none: not told). */
     events?: { emit(event: "put-back", nodes: number): unknown },
-    /** The connection, which tells whether its broker ran on (none: not told). */
-    link?: { readonly restart?: Pick<BrokerRestart, "ranOn"> },
+    /** The connection, which tells whether its broker ran on and marks its replay's end (none: neither). */
+    link?: { readonly restart?: Pick<BrokerRestart, "ranOn">; readonly replayMarker?: ReplayMarking },
+    apply?: (fx: readonly RegistryEffect[]) => void,
   ) {
-    const { logger, passive, scheduler } = opts;
+    const { logger, passive, scheduler, prefix } = opts;
     const told = (nodes: number) => events?.emit("put-back", nodes);
     const ranOn = () => link?.restart?.ranOn();
-    this.deps = { registry, send, logger, passive, scheduler, told, ranOn };
+    const marker = link?.replayMarker;
+    this.deps = { registry, send, logger, passive, scheduler, told, ranOn, marker, apply, prefix };
   }
 
   /** A retained message came (the broker's replay for a subscription). */
@@ -117,12 +191,13 @@ export class PutBack {
     this.stop();
     this.olderReplayed.clear();
     this.began = this.deps.scheduler.now();
-    this.settle = whenReplayOver(
+    this.settle = whenReplayMarked(
       this.deps.scheduler,
+      this.deps.marker,
       () => this.lastReplayedAt,
-      () => {
+      (marked) => {
         this.settle = undefined;
-        this.unreplayed();
+        this.unreplayed(marked);
       },
     );
   }
@@ -133,7 +208,8 @@ export class PutBack {
     this.settle = undefined;
   }
 
-  private unreplayed(): void {
+  /** The replay is over (`marked`: its end shown by the marker, not only by quiet). */
+  private unreplayed(marked: boolean): void {
     const { registry, ranOn, logger } = this.deps;
     const older = new Set(registry.putBacksDue(false));
     // A node heard online since the subscription synced against the broker's copy: it published its
@@ -147,10 +223,12 @@ export class PutBack {
     if (late.length > 0 && ranOn() === true) {
       // Not replayed yet by a broker that ran on: its copy is late, and no older than the twin's.
       nodes = nodes.filter((n) => older.has(n));
-      logger.info(
-        { nodes: late.length, first: late.slice(0, 5) },
-        "twins: the broker ran on and has not replayed every node's report yet: it still holds them, and their twins' are not put back",
-      );
+      if (marked) this.cleared(late);
+      else
+        logger.info(
+          { nodes: late.length, first: late.slice(0, 5) },
+          "twins: the broker ran on and has not replayed every node's report yet: it still holds them, and their twins' are not put back",
+        );
     }
     const lost = new Set([...this.olderReplayed, ...nodes]).size;
     this.olderReplayed.clear();
@@ -161,6 +239,21 @@ export class PutBack {
       "twins: the broker holds no report of nodes it had: putting their twins' back",
     );
     for (const node of nodes) this.one(node, false);
+  }
+
+  /**
+   * Reports a broker that ran on did not replay, its replay over by the marker: cleared while the
+   * service was away (it lost nothing it held). The twins forget them as a clear seen live.
+   */
+  private cleared(nodes: readonly NodeId[]): void {
+    const { registry, apply, prefix, scheduler, logger } = this.deps;
+    if (apply === undefined) return;
+    const now = scheduler.now();
+    apply(nodes.flatMap((n) => registry.receive(topicOf(prefix, "report", n), "", 1, now)));
+    logger.info(
+      { nodes: nodes.length, first: nodes.slice(0, 5) },
+      "twins: the broker ran on and no longer holds these nodes' reports (cleared while the service was away): their twins forget them, as a clear seen",
+    );
   }
 
   /** The broker's config of a node is older than the twin's: told (the pairing is pending again, and sent). */

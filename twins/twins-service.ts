@@ -108,7 +108,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
     const look = () => this.otherPrefixes();
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
-    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this, this.link);
+    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this, this.link, apply);
     this.kept = keptSetsFor(opts, this.link, registry, this);
     const judge = () => {
       this.apply(registry.replayOver());

@@ -208,7 +208,7 @@ describe("the look for reports the broker did not replay", () => {
     const told: number[] = [];
     const putBack = new PutBack(
       r,
-      { logger: pino({ level: "silent" }), passive: false, scheduler },
+      { logger: pino({ level: "silent" }), passive: false, scheduler, prefix: Prefix("tf") },
       async (m) => {
         if (m.kind === "report") sent.push(`${m.node} ${m.stamp.counter}@${m.stamp.origin}`);
       },

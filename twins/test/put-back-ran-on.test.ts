@@ -8,85 +8,15 @@
  * back for a report it has not replayed yet. One that restarted, or a replayed copy older than the
  * twin's, is put back as before.
  */
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { decode, encode, formatStamp, NodeId, Prefix } from "../../protocol/index.js";
+import { NodeId } from "../../protocol/index.js";
 import { BrokerRestart, START_ID_TOPIC, UPTIME_TOPIC } from "../broker-restart.js";
-import { PutBack, REPLAY_SETTLE_MS } from "../put-back.js";
-import { TwinRegistry } from "../registry.js";
+import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { afterOwnPause } from "./put-back-rig.js";
 
 const A = NodeId("A");
 const B = NodeId("B");
-
-/**
- * A service's registry, PutBack and BrokerRestart on a fake clock, beside a broker's retained
- * reports: what the service puts back is written there and comes back to it live, as from a broker.
- */
-function rig() {
-  const scheduler = new FakeScheduler();
-  const r = new TwinRegistry(Prefix("tf"));
-  const restart = new BrokerRestart(scheduler, () => {});
-  const held = new Map<string, string>(); // the broker's retained reports, by topic
-  const sent: string[] = [];
-  const putBack = new PutBack(
-    r,
-    { logger: pino({ level: "silent" }), passive: false, scheduler },
-    async (m) => {
-      if (m.kind !== "report") return;
-      sent.push(`${m.node} ${formatStamp(m.stamp)}`);
-      // The broker keeps the put-back and sends it back at once, live.
-      scheduler.at(scheduler.now() + 1, () =>
-        publish(`tf/report/${m.node}`, encode(Prefix("tf"), m).payload),
-      );
-    },
-    undefined,
-    { restart },
-  );
-  const deliver = (topic: string, payload: string, retained: boolean) => {
-    if (retained) putBack.replayed();
-    for (const e of r.receive(topic, payload, 1, scheduler.now(), retained))
-      if (e.type === "put-back") putBack.one(e.node);
-  };
-  /** A write on the broker: kept, and sent to the service live. */
-  const publish = (topic: string, payload: string) => {
-    held.set(topic, payload);
-    deliver(topic, payload, false);
-  };
-  /** The service (re)connects to the broker whose start id is `startId`, and subscribes. */
-  const connect = (startId: string) => {
-    restart.connected();
-    r.brokerSession();
-    restart.message(START_ID_TOPIC, Buffer.from(startId));
-    putBack.all();
-  };
-  /** The broker replays `topic`'s retained report as it holds it now (its store read), `afterMs` from now. */
-  const replay = (afterMs: number, topic: string) => {
-    const payload = held.get(topic);
-    scheduler.at(scheduler.now() + afterMs, () => {
-      if (payload !== undefined) deliver(topic, payload, true);
-    });
-  };
-  const stampOf = (topic: string) => {
-    const m = decode(Prefix("tf"), topic, held.get(topic) ?? "", 1);
-    return m.kind === "report" ? formatStamp(m.stamp) : undefined;
-  };
-  return { scheduler, r, restart, held, sent, putBack, publish, connect, replay, stampOf };
-}
-
-/** Both nodes reported through a first connection; the service then stopped while they pressed on. */
-function afterOwnPause(startIdAgain: string) {
-  const x = rig();
-  x.connect("run-1");
-  x.publish("tf/report/A", "R1 1 5 A");
-  x.publish("tf/report/B", "R1 1 6 B");
-  x.scheduler.advance(60_000);
-  // Stopped: the broker cut the service on its keepalive; the nodes' presses reached only the broker.
-  x.held.set("tf/report/A", "R1 0 40 A");
-  x.held.set("tf/report/B", "R1 0 41 B");
-  x.connect(startIdAgain);
-  return x;
-}
 
 describe("the reports a broker that ran on has not replayed yet", () => {
   it("are not put back when its replay pauses past the quiet time, nor the newer copies replayed after", () => {
