@@ -111,6 +111,15 @@ it("tells a Redis that answers slowly as slow, not as silent, in the log and to 
   process.emit("SIGTERM", "SIGTERM");
   await until(() => ended, "the start ended by the stop");
   await done;
+  // The stop's line judges it as the wait's did: it said `it waited 5 s for Redis … to answer`.
+  expect(said("SIGTERM: the broker stops without starting")).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^SIGTERM: the broker stops without starting; it waited 5 s for Redis at ${redis.url}, which answered, ` +
+          `slowly \\(${step}\\), its last answer [0-2] s before the stop$`,
+      ),
+    ),
+  ]);
   await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
 });
 
@@ -140,6 +149,33 @@ it("sends the broker's health PINGs on the command's clock", async () => {
   await until(() => ended, "the start ended by the stop");
   await done;
   await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
+});
+
+it("tells a stop of a start whose store's answers stopped as silent since its last answer", () => {
+  const { lines, logger } = keptLog();
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  const wait = new StoreOpenWait(sched, logger);
+  let answered: (() => void) | undefined;
+  const onAnswer = (a: () => void) => {
+    answered = a;
+  };
+  wait.step(
+    {
+      where: "Redis at redis://r:1",
+      article: false,
+      why: "why",
+      cancel: () => {},
+      answers: { onAnswer, slowWhy: "slow" },
+    },
+    "a step",
+  );
+  sched.advance(1000);
+  answered?.();
+  sched.advance(7000);
+  expect(wait.stop("SIGTERM")).toBe(true);
+  expect(lines.at(-1)?.msg).toBe(
+    "SIGTERM: the broker stops without starting; it waited 8 s for Redis at redis://r:1 to answer (a step), not answering for 7 s",
+  );
 });
 
 it("tells a store whose answers stopped as silent since its last answer, and its end as the steps answered", () => {
