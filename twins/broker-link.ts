@@ -395,6 +395,7 @@ export class BrokerLink implements TwinsLink {
     this.watch?.stop();
     this.others?.stop();
     this.echo.clear();
+    this.replayMarker.release();
     if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }
