@@ -23,8 +23,9 @@ export interface BrokerCommandContext {
   /** Called once the broker listens (e.g. to print the URL or for tests). */
   readonly onListening?: (broker: RunningBroker) => void;
   /**
-   * The clock of the open-files watch (broker/open-files-watch.ts) and of the start's wait for its
-   * data directory (broker/store-open-wait.ts); real time by default.
+   * The broker's one clock: of the open-files watch (broker/open-files-watch.ts), of the start's wait
+   * for its store (broker/store-open-wait.ts), and of the broker itself (its Redis health PINGs,
+   * broker/redis-health.ts, its store's stall watch, its connection waits); real time by default.
    */
   readonly scheduler?: Scheduler;
   /**
@@ -98,6 +99,9 @@ export async function runBrokerCommand(
   const { broker: options, authFile } = parseBrokerCommandOptions(flags);
   const logger = context.logger ?? pino({ level: "info" });
   const now = context.now ?? Date.now;
+  // One clock for everything the command times: the broker's own watches ran on real time before,
+  // beside a start's wait on the caller's (a slow Redis's PINGs came each real second).
+  const scheduler = context.scheduler ?? new RealScheduler();
   // SIGHUP reloads the files (docs/broker.md, Reloading); one that comes while starting waits for it.
   const hangUps = new HangUps(logger);
   process.on("SIGHUP", hangUps.heard);
@@ -107,7 +111,7 @@ export async function runBrokerCommand(
   let running: RunningBroker | undefined;
   let http: AttachedHttp | undefined;
   // The start's wait for its data directory, told, to a stop too (broker/store-open-wait.ts).
-  const opening = new StoreOpenWait(context.scheduler ?? new RealScheduler(), logger);
+  const opening = new StoreOpenWait(scheduler, logger);
   const stop = new StopRequest((signal) => {
     if (running === undefined) {
       if (!opening.stop(signal)) logger.info(`${signal}: the broker is stopping already, without starting`);
@@ -151,17 +155,19 @@ export async function runBrokerCommand(
     const store =
       options.dataDir !== undefined ? "level" : options.redisUrl !== undefined ? "redis" : "memory";
     http = await context.http?.({ store, problem: () => opening.problem });
-    const broker = await startBroker({ ...options, auth, logger }, opening).catch((err: unknown) => {
-      if (err instanceof StoppedWhileStarting) return undefined;
-      throw err;
-    });
+    const broker = await startBroker({ ...options, auth, logger, scheduler }, opening).catch(
+      (err: unknown) => {
+        if (err instanceof StoppedWhileStarting) return undefined;
+        throw err;
+      },
+    );
     if (broker === undefined) {
       logger.info(`${opening.stopping} while the broker was starting: it stops without starting`);
       return;
     }
     running = broker;
     hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
-    await serve(broker, context, logger, stop, http);
+    await serve(broker, { ...context, scheduler }, logger, stop, http);
   } finally {
     await http?.close();
     stop.release();
@@ -171,7 +177,7 @@ export async function runBrokerCommand(
 
 async function serve(
   broker: RunningBroker,
-  context: BrokerCommandContext,
+  context: BrokerCommandContext & { readonly scheduler: Scheduler },
   logger: Logger,
   stop: StopRequest,
   http: AttachedHttp | undefined,
@@ -181,7 +187,7 @@ async function serve(
   const files = new OpenFilesWatch(
     () => broker.aedes.connectedClients,
     logger,
-    context.scheduler ?? new RealScheduler(),
+    context.scheduler,
     broker.files === undefined ? {} : { reserve: broker.files },
   );
   files.start();

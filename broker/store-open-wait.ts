@@ -151,9 +151,7 @@ export class StoreOpenWait {
       // Nothing holds the process: the wait ends now, and the start with it.
       if (!again) {
         const ms = this.scheduler.now() - (this.#since ?? 0);
-        this.logger.info(
-          `${signal}: the broker stops without starting; it waited ${wholeSeconds(ms)} for ${store.where} to answer (${this.#step})`,
-        );
+        this.logger.info(`${signal}: the broker stops without starting; it ${this.#waitedText(store, ms)}`);
       }
       store.cancel();
       return !again;
@@ -192,6 +190,21 @@ export class StoreOpenWait {
     if (ago >= this.stalledMs)
       return `waits for ${its}${store?.where} to answer (${this.#step}), not answering for ${wholeSeconds(ago)} (the start waiting ${wholeSeconds(ms)}): ${store?.why}`;
     return `waits for ${its}${store?.where}, which answers, slowly (${this.#step}), not finished after ${wholeSeconds(ms)}, its last answer ${wholeSeconds(ago)} ago: ${store?.answers?.slowWhy}`;
+  }
+
+  /**
+   * What the start waited on, `ms` long, as a stop that ended it tells it: judged as the wait's lines
+   * are (slow, or silent since its last answer). A Redis that answered slowly was told to a stop as
+   * one it `waited N s for … to answer`.
+   */
+  #waitedText(store: WaitedStore, ms: number): string {
+    const heard = this.#heard();
+    const waited = `waited ${wholeSeconds(ms)} for ${store.where}`;
+    if (heard === undefined) return `${waited} to answer (${this.#step})`;
+    const ago = this.scheduler.now() - heard;
+    if (ago >= this.stalledMs)
+      return `${waited} to answer (${this.#step}), not answering for ${wholeSeconds(ago)}`;
+    return `${waited}, which answered, slowly (${this.#step}), its last answer ${wholeSeconds(ago)} before the stop`;
   }
 
   /**

@@ -259,8 +259,7 @@ export class BrokerLink implements TwinsLink {
         state !== "up" && this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
       if (state !== "up") this.echo.clear();
       this.told(state, was, lastHeardAt);
-      // Given up at a silence, it must not reach the broker once the path heals: the connection is
-      // reset (what its socket still holds is dropped) and made again.
+      // Given up at a silence, it must not reach the broker once the path heals: reset, made again.
       if (gaveUp && state === "silent") {
         opts.logger.info(
           "twins: connection reset, so that what it had not had acknowledged is not delivered late",
@@ -395,6 +394,7 @@ export class BrokerLink implements TwinsLink {
     this.watch?.stop();
     this.others?.stop();
     this.echo.clear();
+    this.replayMarker.release();
     if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }

@@ -8,7 +8,8 @@
  * over once the marker is back and no retained message has come for REPLAY_SETTLE_MS, or for 4 round
  * trips of the marker on a slower broker; a broker that never sends the marker back (its access rules
  * refuse it) leaves the whole bound. The commands waited their whole `--wait` (1.5 s) every time.
- * A marker not back then is judged by a second one behind it (fate): passed by it, dropped; else slow.
+ * A marker not back then is judged by a second one behind it (fate): passed by it, dropped; neither
+ * back though the broker acknowledged the second, not sent back (a write access rules deny); else slow.
  * With `replayCheck`, fate also tells which SUBSCRIBEs' replays the broker cut (twins/replay-cut.ts),
  * which the marker, published after the SUBACKs into a drained queue, does not show.
  */
@@ -24,6 +25,10 @@ const ROUND_TRIPS_QUIET = 4;
 export interface MarkerClient extends Subscriber {
   readonly connected: boolean;
   publishAsync(topic: string, payload: string, opts: { qos: 0 | 1 }): Promise<unknown>;
+  /** MQTT.js's: the id of its last QoS 1 publish, and its store of those awaiting their PUBACK. */
+  getLastMessageId?(): number;
+  readonly outgoing?: Readonly<Record<number, unknown>>;
+  removeOutgoingMessage?(messageId: number): unknown;
 }
 
 export class ReplayMarker {
@@ -31,6 +36,10 @@ export class ReplayMarker {
   private readonly waiting = new Map<string, () => void>();
   /** Markers published (their subscription granted) and not back yet, with when they were published. */
   private readonly out = new Map<string, number>();
+  /** Markers whose publish the broker acknowledged (PUBACK: it took them), until they are back. */
+  private readonly acked = new Set<string>();
+  /** The MQTT.js message id of each marker out, while its PUBACK is awaited. */
+  private readonly ids = new Map<string, number>();
   /** Told of each marker back (fate() waiting on the ones out). */
   private back: (() => void) | undefined;
   private sent = 0;
@@ -68,7 +77,10 @@ export class ReplayMarker {
 
   /**
    * Publishes the marker (subscribed first) and resolves with its round trip in ms once it is back;
-   * undefined when there is no connection or the broker refused the subscription. Never rejects.
+   * undefined when there is no connection or the broker refused the subscription. Never rejects. At
+   * QoS 1: the broker's PUBACK says it took the marker, which tells a marker it would not send back
+   * (fate) from one a slow broker has not yet handled. Mosquitto acknowledges a publish its access
+   * rules deny, and drops it.
    */
   async roundTrip(): Promise<number | undefined> {
     const client = this.client();
@@ -79,15 +91,38 @@ export class ReplayMarker {
       const sentAt = this.scheduler.now();
       const came = new Promise<void>((resolve) => this.waiting.set(id, resolve));
       this.out.set(id, sentAt);
-      await client.publishAsync(this.topic, id, { qos: 0 });
-      await came;
+      // Back before its PUBACK counts as back; a publish that fails ends the round trip.
+      const last = client.getLastMessageId?.();
+      const taken = client.publishAsync(this.topic, id, { qos: 1 }).then(() => {
+        this.ids.delete(id);
+        if (this.out.has(id)) this.acked.add(id);
+        return came;
+      });
+      // Its id, when it was given one at once (not queued behind MQTT.js's store): release() needs it.
+      const mid = client.getLastMessageId?.();
+      if (mid !== undefined && mid !== last) this.ids.set(id, mid);
+      await Promise.race([came, taken]);
       return this.scheduler.now() - sentAt;
     } catch {
       return undefined;
     } finally {
       this.waiting.delete(id);
       this.out.delete(id);
+      this.acked.delete(id);
+      this.ids.delete(id);
     }
+  }
+
+  /**
+   * The connection closes: markers still awaiting their PUBACK (a broker too slow to take them) are
+   * taken out of MQTT.js's store, whose gentle end would otherwise wait for them (up to the goodbye's
+   * grace, with its warning).
+   */
+  release(): void {
+    const client = this.client();
+    for (const mid of this.ids.values())
+      if (client?.outgoing?.[mid] !== undefined) client.removeOutgoingMessage?.(mid);
+    this.ids.clear();
   }
 
   /**
@@ -103,7 +138,8 @@ export class ReplayMarker {
    * What became of the markers not back: one more is published behind them and waited for up to
    * `maxMs`. A broker keeps a connection's order for one QoS, so that one back before them says they
    * were dropped; them back says they were only slow; neither back says nothing of a drop (a slow
-   * broker or host). It used to call every marker not back at the replay's end dropped. With the
+   * broker or host), unless the broker acknowledged the one behind (`acknowledged`): it took it, and
+   * sent neither back. It used to call every marker not back at the replay's end dropped. With the
    * cut check, what it found is told beside (`cut`).
    */
   async fate(maxMs: number): Promise<MarkerFate> {
@@ -117,6 +153,7 @@ export class ReplayMarker {
     const since = Math.min(...this.out.values());
     const left = () => earlier.filter((id) => this.out.has(id)).length;
     let passed = false;
+    let second: string | undefined;
     await new Promise<void>((resolve) => {
       const bound = after(this.scheduler, maxMs, () => end());
       let done = false;
@@ -130,14 +167,18 @@ export class ReplayMarker {
       this.back = () => {
         if (left() === 0) end();
       };
+      const before = this.sent;
       void this.roundTrip().then((rtt) => {
         passed = rtt !== undefined && left() > 0;
         end();
       });
+      if (this.sent > before) second = String(this.sent);
     });
     if (left() === 0) return { dropped: 0 };
     if (passed) return { dropped: left() };
-    return { dropped: 0, notBackMs: this.scheduler.now() - since };
+    const notBackMs = this.scheduler.now() - since;
+    const taken = second !== undefined && this.acked.has(second);
+    return { dropped: 0, notBackMs, ...(taken && { acknowledged: true as const }) };
   }
 }
 
@@ -149,6 +190,13 @@ export interface MarkerFate {
   readonly notBackMs?: number;
   /** The replays the broker cut, as the cut check found (twins/replay-cut.ts); absent without it. */
   readonly cut?: ReplayCutRead;
+  /**
+   * With `notBackMs`: the broker acknowledged (PUBACK) the marker published behind them, and sent
+   * none back. It took them and would not deliver them to this client: access rules that let the
+   * login read `<prefix>/twins-probe/#` but not write it (Mosquitto acknowledges a denied publish
+   * and drops it), or a client queue that stayed full.
+   */
+  readonly acknowledged?: true;
 }
 
 /**

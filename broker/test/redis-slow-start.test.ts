@@ -27,22 +27,29 @@ const INFO = "# Server\r\nredis_version:7.0.15\r\nloading:0\r\n";
 /**
  * A Redis answering CLIENT, INFO and PING at once and in order; the first other command on a
  * connection holds it (its reply, and every later one there, never comes), as a step Redis is slow
- * to answer does. `pongs` counts the PINGs answered.
+ * to answer does. `pongs` counts the PINGs answered. Without `pings`, a PING past the start's check
+ * (on the store's connections) holds it too, a Redis frozen once that check is over: `pings` counts those.
  */
-async function slowRedis(): Promise<{ url: string; sockets: Socket[]; pongs: () => number }> {
+async function slowRedis(
+  pings = true,
+): Promise<{ url: string; sockets: Socket[]; pongs: () => number; pings: () => number }> {
   const sockets: Socket[] = [];
   let pongs = 0;
+  let pingsHeld = 0;
   const server = createServer((s) => {
     sockets.push(s);
     s.on("error", () => {});
     let held = false;
+    const check = sockets.length === 1;
     s.on("data", (chunk: Buffer) => {
       const words = chunk.toString().split("\r\n");
       words.forEach((word, i) => {
-        if (held || !/^\*\d+$/.test(word)) return;
+        if (!/^\*\d+$/.test(word)) return;
         const command = words[i + 2]?.toLowerCase();
+        if (command === "ping" && !pings && !check) pingsHeld++;
+        if (held) return;
         if (command === "info") s.write(`$${Buffer.byteLength(INFO)}\r\n${INFO}\r\n`);
-        else if (command === "ping") {
+        else if (command === "ping" && (pings || check)) {
           pongs++;
           s.write("+PONG\r\n");
         } else if (command === "client") s.write("+OK\r\n");
@@ -53,7 +60,7 @@ async function slowRedis(): Promise<{ url: string; sockets: Socket[]; pongs: () 
   servers.push({ server, sockets });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
-  return { url: `redis://127.0.0.1:${port}`, sockets, pongs: () => pongs };
+  return { url: `redis://127.0.0.1:${port}`, sockets, pongs: () => pongs, pings: () => pingsHeld };
 }
 
 it("tells a Redis that answers slowly as slow, not as silent, in the log and to --http", async () => {
@@ -104,7 +111,71 @@ it("tells a Redis that answers slowly as slow, not as silent, in the log and to 
   process.emit("SIGTERM", "SIGTERM");
   await until(() => ended, "the start ended by the stop");
   await done;
+  // The stop's line judges it as the wait's did: it said `it waited 5 s for Redis … to answer`.
+  expect(said("SIGTERM: the broker stops without starting")).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^SIGTERM: the broker stops without starting; it waited 5 s for Redis at ${redis.url}, which answered, ` +
+          `slowly \\(${step}\\), its last answer [0-2] s before the stop$`,
+      ),
+    ),
+  ]);
   await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
+});
+
+it("sends the broker's health PINGs on the command's clock", async () => {
+  // They ran on real time beside a start's wait on the caller's clock: a slow Redis's PINGs came each
+  // real second, and a frozen one was told silent 5 real seconds in, whatever the clock said.
+  const redis = await slowRedis(false);
+  const { lines, logger } = keptLog();
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  let ended = false;
+  const done = runBrokerCommand(
+    { host: "127.0.0.1", port: "0", redis: redis.url },
+    { logger, scheduler: sched },
+  ).finally(() => {
+    ended = true;
+  });
+  await until(() => redis.sockets.length >= 4, "the store's connections made");
+  // The first check's PINGs, one on each of the store's connections, sent once each is ready.
+  sched.advance(1000);
+  await until(() => redis.pings() >= 3, "a PING on each of the store's connections");
+  sched.advance(5000);
+  // Told within the advance itself: no real time passed for it.
+  const silent = lines.filter((l) => l.msg.startsWith(`Redis at ${redis.url} has not answered for 5 s;`));
+  expect(silent).toHaveLength(1);
+  expect(silent[0]?.level).toBe(50);
+  process.emit("SIGTERM", "SIGTERM");
+  await until(() => ended, "the start ended by the stop");
+  await done;
+  await until(() => redis.sockets.every((s) => s.closed), "the connections closed");
+});
+
+it("tells a stop of a start whose store's answers stopped as silent since its last answer", () => {
+  const { lines, logger } = keptLog();
+  const sched = new FakeScheduler(0, Date.UTC(2026, 0, 1));
+  const wait = new StoreOpenWait(sched, logger);
+  let answered: (() => void) | undefined;
+  const onAnswer = (a: () => void) => {
+    answered = a;
+  };
+  wait.step(
+    {
+      where: "Redis at redis://r:1",
+      article: false,
+      why: "why",
+      cancel: () => {},
+      answers: { onAnswer, slowWhy: "slow" },
+    },
+    "a step",
+  );
+  sched.advance(1000);
+  answered?.();
+  sched.advance(7000);
+  expect(wait.stop("SIGTERM")).toBe(true);
+  expect(lines.at(-1)?.msg).toBe(
+    "SIGTERM: the broker stops without starting; it waited 8 s for Redis at redis://r:1 to answer (a step), not answering for 7 s",
+  );
 });
 
 it("tells a store whose answers stopped as silent since its last answer, and its end as the steps answered", () => {

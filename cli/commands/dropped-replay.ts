@@ -10,6 +10,9 @@
  * missed a Mosquitto with `max_queued_bytes 200` beside 300 nodes (`nodes` listed 50 without a word in
  * most tries), so a third, sure one comes first: the replay the broker cut, asked after each of the
  * command's SUBSCRIBEs (twins/replay-cut.ts), told with how many nodes the command read.
+ * Markers the broker acknowledged and sent neither back are told as a write this login may
+ * not make (a read-only login on Mosquitto, whose ACL drops the publish after its PUBACK): that was
+ * told as slow.
  */
 import { type MarkerFate, type Twins, WHOLE_TOPIC } from "../../twins/index.js";
 
@@ -22,6 +25,8 @@ export class DropsSeen {
   private notBackMs: number | undefined;
   /** The filters whose replay the broker cut (twins/replay-cut.ts). */
   private cut: readonly string[] = [];
+  /** The broker acknowledged the markers not back (ReplayMarker.fate): it took them. */
+  private acknowledged = false;
   private readonly rose = (what: string, n: number) => {
     if (what === "to-clients") this.dropped += n;
   };
@@ -35,6 +40,7 @@ export class DropsSeen {
     this.markersLost = fate.dropped;
     this.notBackMs = fate.notBackMs;
     this.cut = fate.cut?.cut ?? [];
+    this.acknowledged = fate.acknowledged === true;
   }
 
   stop(): void {
@@ -59,8 +65,11 @@ export class DropsSeen {
     }
     if (this.dropped > 0)
       return `the broker at ${url} dropped ${this.dropped} messages on their way to its clients during this command ($SYS/broker/publish/messages/dropped rose): a client's queue was full (Mosquitto's max_queued_messages, max_queued_bytes), and if it was this command's, ${misses}; ${fix}`;
+    const within = `${((this.notBackMs ?? 0) / 1000).toFixed(1)} s`;
+    if (this.markersLost === 0 && this.acknowledged)
+      return `the broker at ${url} acknowledged ${marker}, and a second one published after it, but sent neither back within ${within}: this login may not be allowed to write ${prefix}/twins-probe/… (Mosquitto acknowledges a publish its access rules deny and drops it, its log saying "Denied PUBLISH"), or its queue stayed full. Without the marker the end of the broker's replay of the retained state went unmarked: this command read what the broker sent within its whole --wait, which is all of it on a broker that sends the replay at once (Mosquitto), unless the broker dropped some; let this login read and write ${prefix}/twins-probe/# (docs/mosquitto.md) and the command ends as soon as the replay is over`;
     if (this.markersLost === 0)
-      return `the broker at ${url} had not sent back ${marker} within ${((this.notBackMs ?? 0) / 1000).toFixed(1)} s, nor a second one published after it: the broker or this host is slow, so ${misses}; a longer --wait gives it more time (or access rules let this login read ${prefix}/twins-probe/# but not write it: docs/mosquitto.md grants both)`;
+      return `the broker at ${url} had not sent back ${marker} within ${within}, nor a second one published after it: the broker or this host is slow, so ${misses}; a longer --wait gives it more time (or access rules let this login read ${prefix}/twins-probe/# but not write it: docs/mosquitto.md grants both)`;
     return `the broker at ${url} never sent back ${marker}, and sent back one published after it: it dropped it, as it drops what does not fit a client's queue (Mosquitto's max_queued_messages, max_queued_bytes), so ${misses}; ${fix}`;
   }
 }

@@ -48,6 +48,15 @@ describe("a one-shot command's dropped messages", () => {
     expect(line).not.toContain("read first by name");
   });
 
+  it("tells markers the broker acknowledged and sent neither back as a write this login may not make", () => {
+    const seen = new DropsSeen(twins());
+    seen.replayRead({ dropped: 0, notBackMs: 3000, acknowledged: true });
+    const line = seen.told(URL, "tf", []) ?? "";
+    expect(line).toBe(
+      'the broker at mqtt://127.0.0.1:1883 acknowledged the marker this command published after its subscriptions (tf/twins-probe/…/replay), and a second one published after it, but sent neither back within 3.0 s: this login may not be allowed to write tf/twins-probe/… (Mosquitto acknowledges a publish its access rules deny and drops it, its log saying "Denied PUBLISH"), or its queue stayed full. Without the marker the end of the broker\'s replay of the retained state went unmarked: this command read what the broker sent within its whole --wait, which is all of it on a broker that sends the replay at once (Mosquitto), unless the broker dropped some; let this login read and write tf/twins-probe/# (docs/mosquitto.md) and the command ends as soon as the replay is over',
+    );
+  });
+
   it("tells a replay marker only slow (none back) as slow, without blaming the broker's queue", () => {
     const seen = new DropsSeen(twins());
     seen.replayRead({ dropped: 0, notBackMs: 3000 });

@@ -1,9 +1,10 @@
 /**
  * A TCP proxy on port 0 in front of a test broker that holds back the replay markers it sends to a
- * one-shot command (`<prefix>/twins-probe/…/replay`): `hold` keeps every marker until the connection
- * ends, as a broker or host too slow for the command's wait would (the rest passes: nothing else is
- * published to the command after them); `dropFirst` drops the first marker and passes the rest, as a
- * full client queue would.
+ * one-shot command (`<prefix>/twins-probe/…/replay`): `hold` keeps every marker, and every PUBACK
+ * after the first marker (the markers' own), until the connection ends, as a broker or host too slow
+ * for the command's wait would; `dropFirst` drops the first marker and passes the rest, as a
+ * full client queue would; `dropAll` drops every marker, their PUBACKs passed, as Mosquitto does of a
+ * publish its access rules deny.
  */
 import { type AddressInfo, createServer, connect as netConnect, type Server } from "node:net";
 
@@ -20,11 +21,15 @@ function publishTopic(pkt: Buffer, head: number): string | undefined {
   return pkt.subarray(head + 2, head + 2 + pkt.readUInt16BE(head)).toString("utf8");
 }
 
-export async function startMarkerProxy(port: number, mode: "hold" | "dropFirst"): Promise<MarkerProxy> {
+export async function startMarkerProxy(
+  port: number,
+  mode: "hold" | "dropFirst" | "dropAll",
+): Promise<MarkerProxy> {
   let seen = 0;
   const server: Server = createServer((c) => {
     const b = netConnect(port, "127.0.0.1");
     let buf = Buffer.alloc(0);
+    let holding = false;
     c.on("data", (d) => b.write(d));
     b.on("data", (d) => {
       buf = Buffer.concat([buf, d]);
@@ -43,7 +48,9 @@ export async function startMarkerProxy(port: number, mode: "hold" | "dropFirst")
         const topic = publishTopic(pkt, i + 1);
         const marker = topic?.includes("/twins-probe/") === true && topic.endsWith("/replay");
         if (marker) seen++;
-        if (marker && (mode === "hold" || seen === 1)) continue;
+        if (marker && mode === "hold") holding = true;
+        const puback = pkt[0] !== undefined && pkt[0] >> 4 === 4;
+        if ((holding && (marker || puback)) || (marker && (mode === "dropAll" || seen === 1))) continue;
         c.write(pkt);
       }
     });

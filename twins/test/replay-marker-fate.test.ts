@@ -1,8 +1,9 @@
 /**
  * What a one-shot command makes of its replay marker not back when the replay's wait ended
  * (ReplayMarker.fate): a second marker published behind it tells a drop (the second passed it: one
- * connection keeps its order) from a slow broker or host (neither back). On a fake clock and a fake
- * connection that echoes the markers it is told to.
+ * connection keeps its order) from a slow broker or host (neither back), and from a broker that took
+ * the second (its PUBACK) and sent neither back (access rules denying the write). On a fake clock and
+ * a fake connection that echoes the markers, and acknowledges them, as it is told to.
  */
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -16,11 +17,17 @@ const settle = async () => {
 async function markerOut() {
   const sched = new FakeScheduler(0);
   const sent: string[] = [];
+  const pubacks = new Map<string, () => void>();
   const client: MarkerClient = {
     connected: true,
     subscribeAsync: async () => [{ qos: 0 }],
-    publishAsync: async (_topic, payload) => sent.push(payload),
+    publishAsync: (_topic, payload) => {
+      sent.push(payload);
+      return new Promise<void>((resolve) => pubacks.set(payload, resolve));
+    },
   };
+  /** The broker's PUBACK of a marker. */
+  const ack = (payload: string) => pubacks.get(payload)?.();
   const marker = new ReplayMarker({ prefix: "tf", clientId: "tf-twins-1", scheduler: sched }, () => client);
   const echo = (payload: string) => marker.message(marker.topic, Buffer.from(payload));
   let over: boolean | undefined;
@@ -37,7 +44,7 @@ async function markerOut() {
     void marker.fate(maxMs).then((f) => {
       fate = f;
     });
-  return { sched, sent, marker, echo, judge, fate: () => fate };
+  return { sched, sent, marker, echo, ack, judge, fate: () => fate };
 }
 
 describe("ReplayMarker.fate", () => {
@@ -68,6 +75,18 @@ describe("ReplayMarker.fate", () => {
     s.sched.advance(1);
     await settle();
     expect(s.fate()).toEqual({ dropped: 0, notBackMs: 3000 });
+  });
+
+  it("calls the markers taken and not sent back when the broker acknowledged the second and sent neither", async () => {
+    const s = await markerOut();
+    s.judge(1500);
+    await settle();
+    s.ack("1");
+    s.ack("2");
+    s.sched.advance(1500);
+    await settle();
+    // It said slow, as of a broker that had not handled them.
+    expect(s.fate()).toEqual({ dropped: 0, notBackMs: 3000, acknowledged: true });
   });
 
   it("says nothing once the slow marker came back during the extra wait, and ends then", async () => {
