@@ -319,9 +319,10 @@ export class BrokerLink implements TwinsLink {
     const client = this.client;
     if (!client) return;
     this.on.subscribing();
-    await this.subscriptions.subscribe(client);
+    // Told even when a SUBSCRIBE failed (refused, or the connection gone): the replay's end is judged
+    // from here as before, not waited for until the next connect.
+    await this.subscriptions.subscribe(client).finally(() => this.on.subscribed());
     subscribed();
-    this.on.subscribed();
     await this.handover.beforePresence((t) => client.publishAsync(t, "", { qos: 1, retain: true }), client);
     if (this.opts.presence) {
       const presence = encodePresence(this.opts.startedAt);

@@ -15,10 +15,10 @@ export interface BrokerLinkHandlers {
   /** After every (re)connect, before subscribing: the broker's retained messages are replayed next. */
   readonly subscribing: () => void;
   /**
-   * After every (re)connect, once every subscription is granted (the last SUBACK in): a broker sends
-   * a subscription's retained messages right after its SUBACK, so the replay is over or about to be.
-   * Its end is judged from here, not from `subscribing`: a broker or a service slow to answer (a
-   * loaded host) left more than the quiet time before the first of it.
+   * After every (re)connect, once every subscription is granted (the last SUBACK in; told too when
+   * one failed): a broker sends a subscription's retained messages right after its SUBACK, so the
+   * replay is over or about to be. Its end is judged from here, not from `subscribing`: a broker or a
+   * service slow to answer (a loaded host) left more than the quiet time before the first of it.
    */
   readonly subscribed: () => void;
   /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */

@@ -186,14 +186,17 @@ export class WireLink implements TwinsLink {
     for (const [, w] of this.waiting) if (w.resend) this.write({ ...w.resend, dup: true } as Packet);
     for (const pk of this.queued.splice(0)) this.write(pk);
     this.on.subscribing();
-    for (const kind of SERVICE_TOPIC_KINDS) {
-      await this.request({
-        cmd: "subscribe",
-        messageId: this.id(),
-        subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
-      });
+    try {
+      for (const kind of SERVICE_TOPIC_KINDS) {
+        await this.request({
+          cmd: "subscribe",
+          messageId: this.id(),
+          subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
+        });
+      }
+    } finally {
+      this.on.subscribed(); // as BrokerLink: told even when a SUBSCRIBE failed
     }
-    this.on.subscribed();
     await this.handover.beforePresence((topic) => this.put(topic, "", true));
     if (this.opts.presence) await this.put(this.presenceTopic, encodePresence(this.opts.startedAt), true);
     await this.on.ready(this.down);
