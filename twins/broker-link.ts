@@ -18,14 +18,15 @@ import { probeBroker } from "./broker-probe.js";
 import { type BrokerRestart, serviceRestart } from "./broker-restart.js";
 import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
-import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
+import { type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after } from "./clock.js";
 import { closedAtOnceError, failedConnect, onClosedAtOnce, onEachClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { closedBeforeUpError, connectTimeoutError, sendAtOnce } from "./connection.js";
 import { goodbye } from "./link-goodbye.js";
+import type { BrokerLinkHandlers } from "./link-handlers.js";
 import { linkClientOptions } from "./link-options.js";
-import { type MemberLoss, memberLoss } from "./member-loss.js";
+import { memberLoss } from "./member-loss.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
@@ -36,35 +37,10 @@ import { backOffRefusals } from "./refusal-backoff.js";
 import { ReplayMarker } from "./replay-marker.js";
 import { RetainedEcho } from "./retained-echo.js";
 import { ServiceSubscriptions } from "./subscriptions.js";
-import type { BrokerDropped } from "./types.js";
 import { WireLink } from "./wire-link.js";
 
+export type { BrokerLinkHandlers } from "./link-handlers.js";
 export { CLOSE_GRACE_MS } from "./presence.js";
-
-export interface BrokerLinkHandlers {
-  /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
-  readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
-  /** After every (re)connect, before subscribing: the broker's retained messages are replayed next. */
-  readonly subscribing: () => void;
-  /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */
-  readonly ready: (again: boolean) => Promise<void>;
-  /**
-   * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the connection
-   * up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down); a silence that
-   * ends with the connection dropping is told lost twice, first `silent` then `lost`. `lastHeardAt` is
-   * when the broker was last heard from before the outage, on the service's scheduler. `stall`: the
-   * service's own stall the outage is (node/stall-watch.ts StallOutage), not the broker's.
-   */
-  readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss, stall?: Stall) => void;
-  /** Who else holds a presence on the fleet changed (twins/other-services.ts); a service with a presence only. */
-  readonly others: (services: readonly TwinsServiceInfo[]) => void;
-  /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
-  readonly dropped?: (what: BrokerDropped, count: number) => void;
-  /** The broker restarted since the last connection (`before`: the last service's), made at `since` (twins/broker-restart.ts). */
-  readonly restarted?: (since: number, how: string, before: boolean) => void;
-  /** A member of the broker's cluster was lost, with the nodes on it (twins/member-loss.ts). */
-  readonly memberLost?: (loss: MemberLoss) => void;
-}
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
 export interface TwinsLink {
@@ -342,7 +318,9 @@ export class BrokerLink implements TwinsLink {
     const client = this.client;
     if (!client) return;
     this.on.subscribing();
-    await this.subscriptions.subscribe(client);
+    // Told even when a SUBSCRIBE failed (refused, or the connection gone): the replay's end is judged
+    // from here as before, not waited for until the next connect.
+    await this.subscriptions.subscribe(client).finally(() => this.on.subscribed());
     subscribed();
     await this.handover.beforePresence((t) => client.publishAsync(t, "", { qos: 1, retain: true }), client);
     if (this.opts.presence) {

@@ -49,8 +49,11 @@ export class OriginWait {
 }
 
 /**
- * The service's side: after each subscription, once the broker's replay is over (no retained message
- * since `lastAt` for REPLAY_SETTLE_MS: twins/put-back.ts), `judge` runs (the registry's replayOver).
+ * The service's side: after each (re)connect's subscriptions, once the broker's replay is over (no
+ * retained message since `lastAt` for REPLAY_SETTLE_MS: twins/put-back.ts), `judge` runs (the
+ * registry's replayOver, which ends the hold of twins/reread-hold.ts). The wait begins at the last
+ * SUBACK: begun at the CONNACK, a broker or a service slow to answer passed the quiet time before
+ * the first retained message, and the replay was over with nothing read.
  */
 export class ReplayEnd {
   private settle: { cancel(): void } | undefined;
@@ -61,7 +64,7 @@ export class ReplayEnd {
     private readonly judge: () => void,
   ) {}
 
-  /** A subscription is made: the wait starts again. */
+  /** Every subscription of a (re)connect is granted (the last SUBACK in): the wait starts again. */
   begin(): void {
     this.stop();
     this.settle = whenReplayOver(this.scheduler, this.lastAt, this.judge);

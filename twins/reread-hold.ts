@@ -1,6 +1,7 @@
 /**
  * The one rule for the service's own re-read of the broker's retained state (a subscription's
- * replay: at a start, and after each reconnect). Meanwhile the share the service computes is its own
+ * replay: at a start, and after each reconnect; over once no retained message came for 0.5 s after
+ * the last SUBACK: twins/origin-wait.ts ReplayEnd). Meanwhile the share the service computes is its own
  * view half refreshed, not the fleet's: a follower whose source's newer report was replayed, its own
  * not yet, is shown behind. So a point measured during the re-read carries the share from before it
  * (`fraction`, `inSync`, `known` of the series' last point as the re-read began), marked `held`, its

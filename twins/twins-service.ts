@@ -86,9 +86,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       subscribing: () => {
         registry.brokerSession(() => this.link.restart?.ranOn());
-        this.originJudge.begin();
         this.forgetting?.unwatch(); // until the re-read of the retained state is over
+        this.originJudge.stop(); // judged from the last SUBACK: every read asked for and granted
       },
+      subscribed: () => this.originJudge.begin(),
       ready: (again) => this.onReady(again),
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
@@ -195,8 +196,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       return this.opts.logger.info(where, "twins: connected (passive)");
     }
     this.putBack.all();
-    this.kept.all(this.registry.list());
-    // A one-shot tool does not make the whole fleet answer: the retained state tells it enough.
+    this.kept.all(this.registry.list()); // a one-shot tool does not query: the retained state tells it enough
     if (!this.opts.queryOnConnect) return this.opts.logger.info(where, "twins: connected (no query)");
     await this.query();
     this.opts.logger.info(where, "twins: connected and queried");

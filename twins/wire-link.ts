@@ -11,10 +11,11 @@ import { generate, type Packet, type Parser, parser } from "mqtt-packet";
 import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
 import type { Wire, WireFactory } from "../node/wire.js";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
-import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
+import type { TwinsLink } from "./broker-link.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError } from "./connection.js";
+import type { BrokerLinkHandlers } from "./link-handlers.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
@@ -185,12 +186,16 @@ export class WireLink implements TwinsLink {
     for (const [, w] of this.waiting) if (w.resend) this.write({ ...w.resend, dup: true } as Packet);
     for (const pk of this.queued.splice(0)) this.write(pk);
     this.on.subscribing();
-    for (const kind of SERVICE_TOPIC_KINDS) {
-      await this.request({
-        cmd: "subscribe",
-        messageId: this.id(),
-        subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
-      });
+    try {
+      for (const kind of SERVICE_TOPIC_KINDS) {
+        await this.request({
+          cmd: "subscribe",
+          messageId: this.id(),
+          subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
+        });
+      }
+    } finally {
+      this.on.subscribed(); // as BrokerLink: told even when a SUBSCRIBE failed
     }
     await this.handover.beforePresence((topic) => this.put(topic, "", true));
     if (this.opts.presence) await this.put(this.presenceTopic, encodePresence(this.opts.startedAt), true);

@@ -6,71 +6,11 @@
  * on kill. Virtual time moves only as the test drives it; nothing waits on the wall clock.
  */
 import { describe, expect, it } from "vitest";
-import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
-import { encode, NodeId, Prefix } from "../../protocol/index.js";
-import { MemoryBroker } from "../../sim/memory-broker.js";
-import { startTwins, type Twins } from "../service.js";
+import { NodeId } from "../../protocol/index.js";
+import { announce, drive, open, pass, setup } from "./wire-rig.js";
 
-const prefix = Prefix("tf");
 const n1 = NodeId("n-0001");
 const n2 = NodeId("n-0002");
-
-function setup() {
-  const sched = new FakeScheduler(0, 1_700_000_000_000);
-  const broker = new MemoryBroker(sched, { record: false, sessions: true, forwardDelayMs: 0.5 });
-  return { sched, broker };
-}
-
-/** Runs virtual time 1 ms at a time, letting promise continuations run, until `p` settles. */
-async function drive<T>(sched: FakeScheduler, p: Promise<T>, limitMs = 60_000): Promise<T> {
-  let done = false;
-  const watched = p.finally(() => {
-    done = true;
-  });
-  watched.catch(() => {});
-  const end = sched.now() + limitMs;
-  while (!done && sched.now() < end) {
-    sched.advance(1);
-    await hostTurn();
-  }
-  return p;
-}
-
-/** Runs virtual time for `ms`, letting continuations run as it goes. */
-async function pass(sched: FakeScheduler, ms: number): Promise<void> {
-  const end = sched.now() + ms;
-  while (sched.now() < end) {
-    sched.advance(1);
-    await hostTurn();
-  }
-}
-
-function open(sched: FakeScheduler, broker: MemoryBroker): Promise<Twins> {
-  return startTwins({
-    url: "memory://test",
-    wire: broker.wire(),
-    prefix,
-    scheduler: sched,
-    clientId: "tf-twins-test",
-    reconnectPeriodMs: 500,
-    connectTimeoutMs: 2000,
-  });
-}
-
-function announce(broker: MemoryBroker, node: NodeId): void {
-  const reg = encode(prefix, {
-    kind: "register",
-    node,
-    nodeKind: "sim",
-    profile: "uno-w5100",
-    firmware: "1.0.0",
-  });
-  broker.publish(reg.topic, reg.payload, { qos: 0 });
-  const st = encode(prefix, { kind: "status", node, online: true });
-  broker.publish(st.topic, st.payload, { qos: 0, retain: true });
-  const rep = encode(prefix, { kind: "report", node, on: true, stamp: { counter: 1, origin: node } });
-  broker.publish(rep.topic, rep.payload, { qos: 0, retain: true });
-}
 
 describe("the twins service on an in-memory broker", () => {
   it("connects, holds its presence, registers a node and writes an offline node's config", async () => {
