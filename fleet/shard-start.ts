@@ -133,6 +133,8 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   step(`writing the pairing configs of the shard's ${mine.length} nodes`);
   await writeConfigs(client, watch, prefix, mine, c.pairing, signal);
   // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
-  const at = await nodesBrokerAt(url, [connection], { info: note, warn: note });
+  const at = await nodesBrokerAt(url, [connection], { info: note, warn: note }, undefined, sched);
+  const moves = at.moves;
+  if (moves !== undefined) timers.push({ cancel: () => moves.stop() });
   return { client, outages, probe, watch, claim: opened.claim, target, at };
 }
