@@ -23,6 +23,7 @@ import { DROP_REASONS, type DropReason } from "../protocol/index.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import { claimLines } from "./claim-lines.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
+import { movedLines } from "./moved-lines.js";
 import { joinedLines, ownLines } from "./twins-beside-lines.js";
 
 /**
@@ -278,25 +279,6 @@ function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
 }
 
 /**
- * The nodes' broker name naming other addresses mid-run (the report's `brokerMoved`,
- * fleet/broker-address.ts): the nodes, as boards given the address, did not follow it.
- */
-export function movedLines(r: Pick<Report, "brokerMoved">): string {
-  const m = r.brokerMoved;
-  if (m === undefined) return "";
-  const nodes = m.nodesAt.join(" and ");
-  const key = (list: readonly string[]) => [...list].sort().join(" ");
-  return m.moves
-    .map((v) => {
-      const names = v.names.join(" and ");
-      return key(v.names) === key(m.nodesAt)
-        ? `\n       broker moved   ${m.host} named ${names} again ${atText(v.atMs)}, where the nodes connect`
-        : `\n       broker moved   ${m.host} named ${names} ${atText(v.atMs)}; the nodes connect to ${nodes} (what it named at the start), as boards given the address: they did not follow`;
-    })
-    .join("");
-}
-
-/**
  * The broker's outages the twins service saw (or a shard's watch client, or the shards: the merge
  * says which), and the nodes' reports the broker came back without; nothing when there was none.
  */
@@ -387,8 +369,7 @@ function lostBy(l: Report["link"]): string {
  */
 function dropsLine(l: Report["link"]): string {
   const counts = DROP_REASONS.map((r) => [r, l.drops?.[r]] as const).filter(
-    (c): c is readonly [DropReason, number] =>
-      c[0] !== "stale" && typeof c[1] === "number" && c[1] > 0,
+    (c): c is readonly [DropReason, number] => c[0] !== "stale" && typeof c[1] === "number" && c[1] > 0,
   );
   const by = counts.map(([r, n]) => `${n} ${r}`);
   const messages = counts.reduce((sum, [, n]) => sum + n, 0);

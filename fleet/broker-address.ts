@@ -205,12 +205,13 @@ export async function nodesBrokerAt(
   say: { info(line: string): void; warn(line: string): void },
   lookup?: HostLookup,
   sched?: Scheduler,
+  everyMs?: number,
 ): Promise<NodeBrokerAt & { readonly moves?: BrokerMoveWatch }> {
   const at = await pinBrokerAddress(url, lookup);
   const pinned = pinnedLine(at);
   if (pinned !== undefined) say.info(pinned);
   const now = sched === undefined ? undefined : () => sched.now();
   const moves = BrokerMoveWatch.of(at, sources, (line) => say.warn(line), lookup, now);
-  if (sched !== undefined) moves?.every(sched);
+  if (sched !== undefined) moves?.every(sched, everyMs);
   return moves === undefined ? at : { ...at, moves };
 }
