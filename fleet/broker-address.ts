@@ -67,6 +67,15 @@ export function pinnedLine(at: NodeBrokerAt): string | undefined {
   return `the nodes connect to the broker at ${addressesText(at.addresses, at.port)}, what ${at.host} names now, and look the name up no more, as boards given the broker's address (TF_BROKER_IP); a broker moved under the name is not followed`;
 }
 
+/**
+ * Where the nodes connect, for a run's start line: `, nodes connect to 127.0.0.2:1883 (tf-broker)`
+ * for a host name (said before at --log-level debug alone); nothing for an address or none.
+ */
+export function nodesAtWords(at: NodeBrokerAt | undefined): string {
+  if (at?.addresses === undefined) return "";
+  return `, nodes connect to ${addressesText(at.addresses, at.port)} (${at.host})`;
+}
+
 const key = (addresses: readonly string[]) => [...new Set(addresses)].sort().join(" ");
 
 /**
