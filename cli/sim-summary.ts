@@ -23,6 +23,7 @@ import type { FaultOutcome } from "../sim/recovery.js";
 import { claimLines } from "./claim-lines.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
 import { dropsLine, kernelLine, lostBy } from "./link-lines.js";
+import { movedLines } from "./moved-lines.js";
 import { joinedLines, ownLines } from "./twins-beside-lines.js";
 
 /**
@@ -275,25 +276,6 @@ function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
   const nodes = heldNodes(o);
   const held = nodes === undefined ? "" : ` (not counting ${nodes}: counted there)`;
   return `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${held}`;
-}
-
-/**
- * The nodes' broker name naming other addresses mid-run (the report's `brokerMoved`,
- * fleet/broker-address.ts): the nodes, as boards given the address, did not follow it.
- */
-export function movedLines(r: Pick<Report, "brokerMoved">): string {
-  const m = r.brokerMoved;
-  if (m === undefined) return "";
-  const nodes = m.nodesAt.join(" and ");
-  const key = (list: readonly string[]) => [...list].sort().join(" ");
-  return m.moves
-    .map((v) => {
-      const names = v.names.join(" and ");
-      return key(v.names) === key(m.nodesAt)
-        ? `\n       broker moved   ${m.host} named ${names} again ${atText(v.atMs)}, where the nodes connect`
-        : `\n       broker moved   ${m.host} named ${names} ${atText(v.atMs)}; the nodes connect to ${nodes} (what it named at the start), as boards given the address: they did not follow`;
-    })
-    .join("");
 }
 
 /**

@@ -8,11 +8,17 @@
  * addresses it named then (each in turn, as Node tries a name's: node/wire.ts). The run's own
  * connection (its twins service, its probe) still looks the name up at each reconnect; each time it
  * is back after a loss the name is looked up again, and a name that names other addresses now is
- * told once per change: the run's service reached the broker there, its nodes will not.
+ * told once per change: the run's service reached the broker there, its nodes will not. A name that
+ * moves while the old broker stays up (a standby promoted, the old one left running) cuts no
+ * connection: the name is also looked up every BROKER_NAME_CHECK_MS on the run's scheduler.
  */
 import { isIP } from "node:net";
 import { type HostLookup, lookupAll, lookupFailure } from "../broker/listen.js";
+import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { BrokerWatchable } from "./broker-outages.js";
+
+/** How often the nodes' broker name is looked up again while the run's connection stays up. */
+export const BROKER_NAME_CHECK_MS = 60_000;
 
 /** Where the nodes connect: the URL's host and port, and the addresses a host name named at the start. */
 export interface NodeBrokerAt {
@@ -61,6 +67,15 @@ export function pinnedLine(at: NodeBrokerAt): string | undefined {
   return `the nodes connect to the broker at ${addressesText(at.addresses, at.port)}, what ${at.host} names now, and look the name up no more, as boards given the broker's address (TF_BROKER_IP); a broker moved under the name is not followed`;
 }
 
+/**
+ * Where the nodes connect, for a run's start line: `, nodes connect to 127.0.0.2:1883 (tf-broker)`
+ * for a host name (said before at --log-level debug alone); nothing for an address or none.
+ */
+export function nodesAtWords(at: NodeBrokerAt | undefined): string {
+  if (at?.addresses === undefined) return "";
+  return `, nodes connect to ${addressesText(at.addresses, at.port)} (${at.host})`;
+}
+
 const key = (addresses: readonly string[]) => [...new Set(addresses)].sort().join(" ");
 
 /**
@@ -75,9 +90,11 @@ export interface BrokerMovedReport {
 }
 
 /**
- * Looks the nodes' broker name up again each time one of `sources` is back after a loss, and tells
- * (`tell`) a name that names other addresses than the nodes connect to, once per change, and once
- * when it names theirs again. A lookup that fails tells nothing: the run's own connection says so.
+ * Looks the nodes' broker name up again each time one of `sources` is back after a loss, and every
+ * `periodMs` once started with `every` (a lookup still under way then is not doubled: a hung resolver
+ * holds one), and tells (`tell`) a name that names other addresses than the nodes connect to, once
+ * per change, and once when it names theirs again. A lookup that fails is told once, at the first of
+ * a run of failures, and only from the period's checks (a connection back says its own errors).
  */
 export class BrokerMoveWatch {
   private told: string;
@@ -85,6 +102,10 @@ export class BrokerMoveWatch {
   private readonly moves: { at: number; names: readonly string[] }[] = [];
   /** The lookup under way, for a test to wait on. */
   checking: Promise<void> = Promise.resolve();
+  private busy = false;
+  /** A failed lookup told since the last one that answered. */
+  private failTold = false;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly at: NodeBrokerAt & { readonly addresses: readonly string[] },
@@ -96,7 +117,31 @@ export class BrokerMoveWatch {
     this.told = key(at.addresses);
     for (const source of sources)
       source?.on("broker", (connected) => {
-        if (connected) this.checking = this.checking.then(() => this.check());
+        if (connected) this.queue(false);
+      });
+  }
+
+  /** Looks the name up every `periodMs` on `sched` too, until stop(). */
+  every(sched: Scheduler, periodMs: number = BROKER_NAME_CHECK_MS): this {
+    this.timer?.cancel();
+    this.timer = every(sched, periodMs, () => {
+      if (!this.busy) this.queue(true);
+    });
+    return this;
+  }
+
+  /** Ends the period's checks (the run's end). */
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private queue(period: boolean): void {
+    this.busy = true;
+    this.checking = this.checking
+      .then(() => this.check(period))
+      .finally(() => {
+        this.busy = false;
       });
   }
 
@@ -129,13 +174,19 @@ export class BrokerMoveWatch {
     };
   }
 
-  private async check(): Promise<void> {
+  private async check(period: boolean): Promise<void> {
     let found: readonly string[];
     try {
       found = await this.lookup(this.at.host);
-    } catch {
+    } catch (e) {
+      if (period && !this.failTold)
+        this.tell(
+          `the broker's name ${this.at.host} could not be looked up again (${lookupFailure(e)}): a move is not seen until it can be; the nodes connect to ${addressesText(this.at.addresses, this.at.port)} still`,
+        );
+      this.failTold = true;
       return;
     }
+    this.failTold = false;
     const now = key(found);
     if (now === "" || now === this.told) return;
     this.told = now;
@@ -154,18 +205,22 @@ export class BrokerMoveWatch {
 
 /**
  * Where a run's nodes connect for the broker at `url` (pinBrokerAddress), said once (`say.info`) for
- * a name, whose move is then watched over `sources` and told (`say.warn`).
+ * a name, whose move is then watched over `sources` and, given the run's scheduler, every
+ * BROKER_NAME_CHECK_MS on it, and told (`say.warn`). The caller stops the watch at the run's end.
  */
 export async function nodesBrokerAt(
   url: string,
   sources: readonly (BrokerWatchable | undefined)[],
   say: { info(line: string): void; warn(line: string): void },
   lookup?: HostLookup,
-  now?: () => number,
+  sched?: Scheduler,
+  everyMs?: number,
 ): Promise<NodeBrokerAt & { readonly moves?: BrokerMoveWatch }> {
   const at = await pinBrokerAddress(url, lookup);
   const pinned = pinnedLine(at);
   if (pinned !== undefined) say.info(pinned);
+  const now = sched === undefined ? undefined : () => sched.now();
   const moves = BrokerMoveWatch.of(at, sources, (line) => say.warn(line), lookup, now);
+  if (sched !== undefined) moves?.every(sched, everyMs);
   return moves === undefined ? at : { ...at, moves };
 }

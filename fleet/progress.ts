@@ -1,7 +1,7 @@
 /**
  * What a fleet run tells whoever watches it while it runs: its phase, a progress snapshot every
  * --progress-every seconds of its clock (on virtual time with how much faster than real time it
- * goes), log lines, and faults as they start and end.
+ * goes), log lines, and faults as they start and end; the snapshot made from the run's parts.
  */
 import type { Collector } from "./collector.js";
 import type { FaultRecord } from "./faults/runner.js";
@@ -72,5 +72,40 @@ export function collectorFigures(
     lostForGood: c.lostForGood,
     p50Ms: lat.percentile(50),
     p99Ms: lat.percentile(99),
+  };
+}
+
+/** What a run's progress snapshot is made of (fleet/run.ts), its parts' own figures read here. */
+export interface ProgressParts extends Pick<Progress, "phase" | "elapsedS" | "lossPct"> {
+  readonly ids: readonly unknown[];
+  /** The nodes registered so far. */
+  readonly registeredAt: { readonly size: number };
+  readonly collector: Collector;
+  /** The threads' lag; none on virtual time. */
+  readonly lag: { worst(): { readonly p99Ms: number } } | undefined;
+  readonly faults: { readonly inProgress: number };
+  readonly outages: { progress(): Pick<Progress, "brokerLostS" | "brokerRefused"> };
+  readonly clashes: { progress(): Pick<Progress, "clashes" | "cutAtConnack"> };
+  /** Read in the settle only. */
+  readonly settle: SettleStatus | undefined;
+  readonly virtual: { wallElapsedS(): number; speedup(): number } | undefined;
+}
+
+/** The run's progress snapshot now. */
+export function runProgress(p: ProgressParts): Progress {
+  const { phase, virtual } = p;
+  return {
+    phase,
+    elapsedS: p.elapsedS,
+    nodes: p.ids.length,
+    registered: p.registeredAt.size,
+    ...collectorFigures(p.collector),
+    lossPct: p.lossPct,
+    lagP99Ms: p.lag?.worst().p99Ms ?? 0,
+    faults: p.faults.inProgress,
+    ...p.outages.progress(),
+    ...p.clashes.progress(),
+    ...(phase === "settle" ? { settle: p.settle } : {}),
+    ...(virtual ? { virtual: { wallS: virtual.wallElapsedS(), speedup: virtual.speedup() } } : {}),
   };
 }

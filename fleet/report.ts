@@ -18,6 +18,7 @@ import type { TwinsView } from "./registrations.js";
 import type { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import type { ShardClaimReport } from "./shard-claims.js";
+import type { ShardBrokerMovedReport } from "./shard-moved.js";
 import type { StallReport } from "./stall-report.js";
 import type { NotRegistered } from "./tally.js";
 import type { ThreadDeath } from "./thread-death.js";
@@ -176,11 +177,14 @@ export interface Report {
   readonly claim?: ClaimReport;
   /**
    * The nodes' broker name named other addresses mid-run than the nodes connected to (they look it up
-   * once, as boards given the address: fleet/broker-address.ts); one-process runs, from 7 December 2026.
+   * once, as boards given the address: fleet/broker-address.ts); one-process runs, from 7 December 2026
+   * (a merged report has `shardBrokerMoved`).
    */
   readonly brokerMoved?: BrokerMovedReport;
   /** A merged report's: each shard's claim that was lost or not held, by shard (fleet/shard-claims.ts). */
   readonly shardClaims?: readonly ShardClaimReport[];
+  /** A merged report's: each shard whose nodes' broker name moved mid-run, by shard (fleet/shard-moved.ts). */
+  readonly shardBrokerMoved?: readonly ShardBrokerMovedReport[];
   /**
    * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
    * a twins service): how many times and nodes, when, and the first changes. Each press is judged

@@ -26,7 +26,7 @@ import type { KernelNet } from "./kernel-loss-rules.js";
 import { brokerLag, KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
-import { collectorFigures, type FleetRunEvents, type Progress, type RunPhase } from "./progress.js";
+import { type FleetRunEvents, type Progress, type RunPhase, runProgress } from "./progress.js";
 import {
   bootSpreadMs,
   PRESS_LEAD_MS,
@@ -64,6 +64,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** The twins service already on the broker that the run joined instead of starting its own. */
   readonly joined: TwinsServiceInfo | undefined;
   readonly brokerUrl: string;
+  /** Where the nodes connect, a host name's addresses looked up at the start (fleet/broker-address.ts); none on virtual time. */
+  readonly nodesAt: NodeBrokerAt | undefined;
   /** Real-loss mode: the namespace and addresses whose packets the kernel drops; undefined otherwise. */
   readonly kernelNet: KernelNet | undefined;
   /** When the presses started (the origin of fault times), once they have. */
@@ -103,6 +105,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.pairing = parts.pairing;
     this.joined = parts.joined;
     this.brokerUrl = parts.broker.url;
+    this.nodesAt = parts.nodesAt;
     this.kernelNet = parts.kernelLoss?.net;
     this.startedAt = sched.now();
     this.collector = Collector.following(parts.pairing);
@@ -261,22 +264,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   progress(): Progress {
-    return {
-      phase: this.phase,
-      elapsedS: (this.sched.now() - this.startedAt) / 1000,
-      nodes: this.ids.length,
-      registered: this.registeredAt.size,
-      ...collectorFigures(this.collector),
-      lossPct: this.lossPct,
-      lagP99Ms: this.lag?.worst().p99Ms ?? 0,
-      faults: this.faults.inProgress,
-      ...this.outages.progress(),
-      ...this.clashes.progress(),
-      ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
-      ...(this.virtual
-        ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
-        : {}),
-    };
+    const { phase, ids, registeredAt, collector, lossPct, lag, faults, outages, clashes, virtual } = this;
+    const elapsedS = (this.sched.now() - this.startedAt) / 1000;
+    const parts = { phase, elapsedS, ids, registeredAt, collector, lossPct, lag, faults, outages, clashes };
+    return runProgress({ ...parts, settle: this.settleStatus(), virtual });
   }
 
   private launch(at: NodeBrokerAt): void {

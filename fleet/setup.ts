@@ -337,8 +337,7 @@ export async function prepareFleet(
     if (deaths.died) throw new Error("the broker died while the run started");
     // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
     const url = broker.nodeUrl ?? broker.url;
-    const now = () => scheduler.now();
-    const nodesAt = await nodesBrokerAt(url, [twins, probe?.watch], logger, start.lookup, now);
+    const nodesAt = await nodesBrokerAt(url, [twins, probe?.watch], logger, start.lookup, scheduler);
     return {
       nodesAt,
       profile,
@@ -361,7 +360,8 @@ export async function prepareFleet(
 }
 
 /** Closes what prepareFleet opened, the broker last: when the run ends, or when its start failed. */
-export async function closeParts(p: Pick<FleetParts, "claim" | "probe" | "twins" | "broker">): Promise<void> {
+export async function closeParts(p: Pick<FleetParts, "claim" | "probe" | "twins" | "broker" | "nodesAt">) {
+  p.nodesAt?.moves?.stop();
   await p.claim?.close();
   await p.probe?.close();
   await p.twins?.close().catch(() => {});

@@ -2,6 +2,7 @@
  * What a sharded run's caller is told as the shard goes (fleet/shard-run.ts): its lines, the steps
  * of its start and of its end, its resident memory.
  */
+import type { HostLookup } from "../broker/listen.js";
 import type { StallWatch } from "../node/stall-watch.js";
 
 export interface ShardRunHooks {
@@ -16,4 +17,7 @@ export interface ShardRunHooks {
   readonly ending?: (what: string) => void | Promise<void>;
   /** Its resident memory, bytes (process.memoryUsage.rss); a test's fails as at the open-files limit. */
   readonly rss?: () => number;
+  /** How its nodes' broker name is looked up (default: the system's), and how often again (fleet/broker-address.ts). */
+  readonly lookup?: HostLookup;
+  readonly nameCheckMs?: number;
 }

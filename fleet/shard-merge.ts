@@ -30,6 +30,7 @@ import { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { mergeShardClaims } from "./shard-claims.js";
 import { mergeHeld } from "./shard-held.js";
+import { mergeShardMoved } from "./shard-moved.js";
 import { crossShardErrorMaxMs, shardOffsets } from "./shard-offsets.js";
 import { mergedOutages, mergedStalls } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
@@ -295,6 +296,7 @@ export function mergeShards(
     ...(stalls.length > 0 ? { stalls } : {}),
     ...shardsThreadDied(files),
     ...mergeShardClaims(files, offsetOf),
+    ...mergeShardMoved(files, offsetOf),
     ...mergeClashes(files, "sessionClashes"),
     ...mergeClashes(files, "sessionsCutAtConnack"),
     ...mergeHeld(

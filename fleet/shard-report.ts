@@ -11,6 +11,7 @@ import { OptionError } from "../protocol/index.js";
 import { shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, jsonProblem, readUserText } from "../protocol/user-file.js";
 import type { LinkTotals } from "../sim/messages.js";
+import type { BrokerMovedReport } from "./broker-address.js";
 import type { ClaimReport } from "./claim-report.js";
 import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
@@ -20,6 +21,7 @@ import { unfinishedLine } from "./report-unfinished.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { claimProblem } from "./shard-claims.js";
 import { heldProblem } from "./shard-held.js";
+import { movedProblem } from "./shard-moved.js";
 import type { ProbeRecord } from "./shard-probe.js";
 import type { StallReport } from "./stall-report.js";
 import type { ThreadDeath } from "./thread-death.js";
@@ -144,6 +146,8 @@ export interface ShardFile {
   readonly held?: HeldReport;
   /** Each time the shard's claim on its ids was not held, or that it had none (fleet/shard-claims.ts). */
   readonly claim?: ClaimReport;
+  /** Its nodes' broker name named other addresses mid-run than they connect to (fleet/shard-moved.ts). */
+  readonly brokerMoved?: BrokerMovedReport;
   /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
   readonly fleetPairing?: Readonly<Record<string, readonly string[]>>;
 }
@@ -281,6 +285,8 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
   if (heldWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${heldWrong}`);
   const claimWrong = claimProblem(v.claim);
   if (claimWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${claimWrong}`);
+  const movedWrong = movedProblem(v.brokerMoved);
+  if (movedWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${movedWrong}`);
   if (v.brokerOutages !== undefined) {
     if (!Array.isArray(v.brokerOutages))
       throw new ShardFileError(

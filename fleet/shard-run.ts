@@ -31,6 +31,7 @@ import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import type { ShardRunHooks } from "./shard-hooks.js";
+import { movedField } from "./shard-moved.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { PressRecords, wallTimeline } from "./shard-records.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
@@ -173,7 +174,7 @@ export class ShardRun {
       const { signal } = this.starting; // a stop during its start ends it there (fleet/shard-start.ts)
       const { keepaliveS } = profile.mqtt;
       const context = { opts, spec, sched, zero, prefix, mine, pairing, keepaliveS, note, stalls };
-      const control = { timers, signal, ...(hooks.step ? { step: hooks.step } : {}) };
+      const control = { timers, signal, hooks };
       const started = await startShard({ ...context, ...control }, opened).finally(() => {
         this.inStart = false;
       });
@@ -368,6 +369,7 @@ export class ShardRun {
         ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
         ...clashes.reportKeys(pressFrom),
         ...(held ? { held } : {}),
+        ...movedField(at.moves?.report(pressed ? pressFrom : endMs)),
         ...(deaths.first !== undefined ? { threadDied: deaths.first } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };

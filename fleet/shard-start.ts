@@ -28,6 +28,7 @@ import {
 } from "./ids-in-use.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { connectionErrorLine } from "./shard-connection-error.js";
+import type { ShardRunHooks } from "./shard-hooks.js";
 import { wideClockLine } from "./shard-offsets.js";
 import type { ShardSpec } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
@@ -59,15 +60,15 @@ export interface ShardStartContext {
   readonly timers: Timer[];
   /** The shard's stop: ends the start at once. */
   readonly signal: AbortSignal;
-  /** Told each step as it begins (fleet/start-control.ts). */
-  readonly step?: (what: string) => void;
+  /** Told each step as it begins (fleet/start-control.ts); its nodes' broker name's lookup and period. */
+  readonly hooks?: Pick<ShardRunHooks, "step" | "lookup" | "nameCheckMs">;
 }
 
 /** Runs the start; what it opened is in `opened` as soon as it is. */
 export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   const { opts, spec, sched, prefix, mine, note, stalls, timers, signal } = c;
   const url = opts.broker as string;
-  const step = (what: string) => c.step?.(what);
+  const step = (what: string) => c.hooks?.step?.(what);
   // A clock dated only roughly: every latency across shards that rests on it carries that much.
   const wide = wideClockLine(c.zero.boundMs);
   if (wide !== undefined) note(wide);
@@ -133,6 +134,9 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   step(`writing the pairing configs of the shard's ${mine.length} nodes`);
   await writeConfigs(client, watch, prefix, mine, c.pairing, signal);
   // The nodes' broker name looked up once, as a board is given the address (fleet/broker-address.ts).
-  const at = await nodesBrokerAt(url, [connection], { info: note, warn: note });
+  const say = { info: note, warn: note };
+  const at = await nodesBrokerAt(url, [connection], say, c.hooks?.lookup, sched, c.hooks?.nameCheckMs);
+  const moves = at.moves;
+  if (moves !== undefined) timers.push({ cancel: () => moves.stop() });
   return { client, outages, probe, watch, claim: opened.claim, target, at };
 }

@@ -96,6 +96,7 @@ export class PartDeathError extends Error {
 
 export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
   readonly brokerUrl = "memory://in-process";
+  readonly nodesAt = undefined; // in memory: no address
   readonly joined = undefined;
   readonly kernelNet = undefined;
   readonly virtual = undefined;

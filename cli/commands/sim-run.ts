@@ -7,6 +7,7 @@
 
 import { rmSync } from "node:fs";
 import { whyNoConsole } from "../../console/terminal.js";
+import { nodesAtWords } from "../../fleet/broker-address.js";
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import type { Progress } from "../../fleet/progress.js";
@@ -211,7 +212,7 @@ export async function runSim(
       if (wantsConsole && process.stdout.isTTY === true && noConsole !== undefined)
         note(`no console: it needs a terminal, and ${noConsole}; progress lines instead`);
       note(
-        `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
+        `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${nodesAtWords(run.nodesAt)}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
       );
       if (run.joined) {
         note(

@@ -4,7 +4,7 @@
  * Before, the summary said only that the nodes never recovered from the outage.
  */
 import { expect, it } from "vitest";
-import { movedLines } from "../sim-summary.js";
+import { movedLines } from "../moved-lines.js";
 
 it("says where the name moved, when, and that the nodes stayed; nothing when it did not move", () => {
   expect(movedLines({})).toBe("");
