@@ -43,6 +43,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "other-services": true,
   "put-back": true,
   "broker-dropped": true,
+  "replay-cut": true,
 };
 const EVENTS = Object.keys(FORWARDED) as (keyof TwinsEvents)[];
 

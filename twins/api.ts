@@ -143,6 +143,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    * after them came back first (a full client queue), else not back after `maxMs` more (slow).
    */
   replayFate?(maxMs: number): Promise<MarkerFate>;
+  /** The reads of the retained state (start, reconnects) whose replay the broker cut (twins/replay-reread.ts); over a URL only. */
+  replaysCut?(): number;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

@@ -107,7 +107,8 @@ export class BrokerLink implements TwinsLink {
     this.handover = new PresenceHandover(opts);
     const ask = opts.presence && !opts.passive ? heldAskTopic(opts.prefix, opts.clientId) : undefined;
     this.replayMarker = new ReplayMarker(opts, () => this.client);
-    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts, this.replayMarker.cut);
+    const { cut } = this.replayMarker;
+    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts, cut, on.replayCut);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     this.restart = serviceRestart(opts, (since, how, before) => on.restarted?.(since, how, before));

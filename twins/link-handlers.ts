@@ -7,7 +7,7 @@ import type { Stall } from "../node/stall-watch.js";
 import type { BrokerLoss } from "./broker-watch.js";
 import type { MemberLoss } from "./member-loss.js";
 import type { TwinsServiceInfo } from "./presence.js";
-import type { BrokerDropped } from "./types.js";
+import type { BrokerDropped, RereadHandler } from "./types.js";
 
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
@@ -35,6 +35,8 @@ export interface BrokerLinkHandlers {
   readonly others: (services: readonly TwinsServiceInfo[]) => void;
   /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
   readonly dropped?: (what: BrokerDropped, count: number) => void;
+  /** A replay the broker cut: the nodes whose topics are asked for again, and where it is told (twins/replay-reread.ts). */
+  readonly replayCut?: RereadHandler;
   /** The broker restarted since the last connection (`before`: the last service's), made at `since` (twins/broker-restart.ts). */
   readonly restarted?: (since: number, how: string, before: boolean) => void;
   /** A member of the broker's cluster was lost, with the nodes on it (twins/member-loss.ts). */

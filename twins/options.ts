@@ -79,8 +79,8 @@ export interface TwinsOptions {
    */
   readonly focus?: readonly string[];
   /**
-   * Ask, after each SUBSCRIBE of the nodes' topics, whether the broker cut its replay of the retained
-   * state (twins/replay-cut.ts; told by ReplayMarker.fate). One round trip more a SUBSCRIBE; a tool
+   * Have ReplayMarker.fate tell which SUBSCRIBEs of the nodes' topics the broker cut the replay of
+   * (twins/replay-cut.ts: asked on every connection over a URL, and re-read by the service); a tool
    * that reads the fleet once and ends (the one-shot commands) turns it on. Default false.
    */
   readonly replayCheck?: boolean;

@@ -1,6 +1,7 @@
 /**
- * Whether the broker cut its replay of the retained state it sends for a SUBSCRIBE, for a one-shot
- * command (cli/commands/dropped-replay.ts tells it). Mosquitto queues the retained messages of one
+ * Whether the broker cut its replay of the retained state it sends for a SUBSCRIBE (the one-shot
+ * commands tell it: cli/commands/dropped-replay.ts; the service: twins/replay-reread.ts). Mosquitto
+ * queues the retained messages of one
  * SUBSCRIBE for the client before it writes any of them, and drops each that comes while the queued
  * bytes are at `max_queued_bytes` (or the packets waiting at `max_queued_messages`): nothing is
  * written in between, so once one is dropped, every later one of that SUBSCRIBE is too. A retained
@@ -12,7 +13,8 @@
  * earlier signs (Mosquitto's `$SYS` dropped count heard rising, the replay marker not back) missed
  * it in most tries: the count is published every `sys_interval` and the marker, published after the
  * SUBACKs, found the queue drained. A broker that does not hold the topic (twinfleet's, aedes) or
- * whose rules refuse it (heard nothing when asked alone, first) is not judged.
+ * whose rules refuse it (heard nothing when asked alone, first) is not judged. The retained topics
+ * heard during a read are kept until its `end`, so a re-read asks only for what did not come.
  */
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
@@ -21,7 +23,7 @@ export const WHOLE_TOPIC = "$SYS/broker/version";
 
 /** What the check needs of the connection beyond subscribing. */
 export interface Unsubscriber {
-  unsubscribeAsync(topic: string): Promise<unknown>;
+  unsubscribeAsync(topic: string | string[]): Promise<unknown>;
 }
 
 /** What the check found: `held` false when the broker was not judged; `cut`, the filters whose replay was cut. */
@@ -35,12 +37,24 @@ export class ReplayCut {
   private heard = 0;
   private held = false;
   private readonly cutFilters: string[] = [];
+  /** The reads (one a connection) found cut so far, re-read or not. */
+  cutReads = 0;
+  /** The retained topics heard since `begin`, on a broker judged (the nodes' topics a re-read skips). */
+  private readonly came = new Set<string>();
 
   /** A message from the broker: true when it is a copy of WHOLE_TOPIC (counted when retained). */
   message(topic: string, retained: boolean): boolean {
-    if (topic !== WHOLE_TOPIC) return false;
+    if (topic !== WHOLE_TOPIC) {
+      if (retained && this.held) this.came.add(topic);
+      return false;
+    }
     if (retained) this.heard++;
     return true;
+  }
+
+  /** Whether a retained message on `topic` came since `begin` (known only on a broker judged). */
+  cameRetained(topic: string): boolean {
+    return this.came.has(topic);
   }
 
   /**
@@ -50,6 +64,7 @@ export class ReplayCut {
   async begin(client: Subscriber & Unsubscriber): Promise<void> {
     this.held = false;
     this.cutFilters.length = 0;
+    this.came.clear();
     const before = this.heard;
     if (!(await subscribeUnlessRefused(client, WHOLE_TOPIC, 0))) return;
     await client.unsubscribeAsync(WHOLE_TOPIC);
@@ -61,14 +76,29 @@ export class ReplayCut {
    * notes the filters as cut when its copy did not come before the UNSUBACK that follows.
    */
   async subscribe(client: Subscriber & Unsubscriber, filters: readonly string[]): Promise<void> {
+    if (!(await this.whole(client, filters))) this.cutFilters.push(...filters);
+  }
+
+  /**
+   * One SUBSCRIBE of `filters` at QoS 0 as `subscribe` sends it: true when its replay came whole (or
+   * the broker is not judged). With `drop`, the filters go in the UNSUBSCRIBE too: only their replay
+   * was wanted (a re-read node by node), not a second copy of each live message.
+   */
+  async whole(client: Subscriber & Unsubscriber, filters: readonly string[], drop = false): Promise<boolean> {
     if (!this.held) {
       await client.subscribeAsync([...filters], { qos: 0 });
-      return;
+      if (drop) await client.unsubscribeAsync([...filters]);
+      return true;
     }
     const before = this.heard;
     await client.subscribeAsync([...filters, WHOLE_TOPIC], { qos: 0 });
-    await client.unsubscribeAsync(WHOLE_TOPIC);
-    if (this.heard === before) this.cutFilters.push(...filters);
+    await client.unsubscribeAsync(drop ? [...filters, WHOLE_TOPIC] : WHOLE_TOPIC);
+    return this.heard !== before;
+  }
+
+  /** The read and its re-read are over: the topics heard are let go (30,000 nodes: 90,000 names). */
+  end(): void {
+    this.came.clear();
   }
 
   get read(): ReplayCutRead {

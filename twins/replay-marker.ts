@@ -46,8 +46,9 @@ export class ReplayMarker {
   /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
   readonly topic: string;
   private readonly scheduler: Scheduler;
-  /** Whether the broker cut the replay of a SUBSCRIBE (with `replayCheck`): the subscriptions ask it. */
-  readonly cut: ReplayCut | undefined;
+  /** Whether the broker cut the replay of a SUBSCRIBE: the subscriptions ask it (fate tells it with `replayCheck`). */
+  readonly cut = new ReplayCut();
+  private readonly check: boolean;
 
   constructor(
     opts: {
@@ -61,12 +62,12 @@ export class ReplayMarker {
   ) {
     this.topic = `${opts.prefix}/twins-probe/${opts.clientId}/replay`;
     this.scheduler = opts.scheduler;
-    this.cut = opts.replayCheck === true ? new ReplayCut() : undefined;
+    this.check = opts.replayCheck === true;
   }
 
   /** A message from the broker: true when it is a marker (which ends the round trip that sent it) or the cut check's. */
   message(topic: string, payload: Buffer, retained = false): boolean {
-    if (this.cut?.message(topic, retained) === true) return true;
+    if (this.cut.message(topic, retained)) return true;
     if (topic !== this.topic) return false;
     const id = payload.toString("latin1");
     this.waiting.get(id)?.();
@@ -144,7 +145,7 @@ export class ReplayMarker {
    */
   async fate(maxMs: number): Promise<MarkerFate> {
     const judged = await this.markersFate(maxMs);
-    return this.cut !== undefined ? { ...judged, cut: this.cut.read } : judged;
+    return this.check ? { ...judged, cut: this.cut.read } : judged;
   }
 
   private async markersFate(maxMs: number): Promise<MarkerFate> {

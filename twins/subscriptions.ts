@@ -27,6 +27,8 @@ import { keptSubscription } from "./kept-sets.js";
 import { MEMBER_LOST_TOPIC } from "./member-loss.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
 import type { ReplayCut, Unsubscriber } from "./replay-cut.js";
+import { cutTopics, replayCutLine, reread } from "./replay-reread.js";
+import type { RereadHandler } from "./types.js";
 /**
  * The most topic filters sent in one SUBSCRIBE: `twinfleet broker --max-filters-per-subscribe`'s
  * default (64), past which it closes the connection (MQTT 3.1.1 has no refusal of a whole SUBSCRIBE).
@@ -63,9 +65,11 @@ export class ServiceSubscriptions {
     /** A service holding a presence: its held questions (twins/held-answers.ts). */
     private readonly askTopic?: string,
     /** The nodes whose retained topics are subscribed to first. */
-    private readonly nodes: { readonly focus: readonly NodeId[] } = { focus: [] },
+    private readonly nodes: { readonly focus: readonly NodeId[]; readonly url?: string } = { focus: [] },
     /** A one-shot command's check of each replay of the nodes' topics (twins/replay-cut.ts). */
     private readonly cut?: ReplayCut,
+    /** A replay cut: the nodes known, whose topics are asked for again, and what the re-read made of it. */
+    private readonly again?: RereadHandler,
   ) {}
 
   async subscribe(client: Subscriber & Unsubscriber): Promise<void> {
@@ -107,6 +111,7 @@ export class ServiceSubscriptions {
     const per = cut !== undefined ? FILTERS_PER_SUBSCRIBE - 1 : FILTERS_PER_SUBSCRIBE;
     for (let i = 0; i < named.length; i += per) await nodesRead(named.slice(i, i + per));
     for (const kind of SERVICE_TOPIC_KINDS) await nodesRead([allNodesTopic(this.prefix, kind)]);
+    if (cut !== undefined) await this.rereadCut(client, cut);
     await this.optional(
       client,
       forgetSubscription(this.prefix),
@@ -126,6 +131,24 @@ export class ServiceSubscriptions {
         1,
         "a run that joins this service cannot learn which of its nodes this service holds no twin of",
       );
+  }
+
+  /** The nodes' topics of the replays the broker cut, asked for again (twins/replay-reread.ts), and told. */
+  private async rereadCut(client: Subscriber & Unsubscriber, cut: ReplayCut): Promise<void> {
+    const { again } = this;
+    const filters = cut.read.cut;
+    if (filters.length > 0) cut.cutReads++;
+    if (filters.length > 0 && again !== undefined) {
+      const topics = cutTopics(this.prefix, filters, again.known());
+      const r = await reread(client, cut, topics, FILTERS_PER_SUBSCRIBE - 1);
+      const told = { cut: filters, asked: topics.length, ...r, nodes: again.known().length };
+      this.logger.warn(
+        { cut: filters, nodes: told.nodes, subscribes: r.subscribes, unread: r.unread.length },
+        replayCutLine(this.nodes.url ?? "", this.prefix, told),
+      );
+      again.told(told);
+    }
+    cut.end();
   }
 
   /** Subscribes, telling a refusal once per topic with what it costs; true when subscribed. */

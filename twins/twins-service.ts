@@ -94,6 +94,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
+      replayCut: { known: () => registry.ids(), told: (cut) => this.emit("replay-cut", cut) },
       restarted: (since, how, before) => {
         const unheard = brokerRestarted(registry.brokerRestarted(since), how, on, apply, before);
         if (before) this.restartAtStart = { unheard, how };
@@ -204,9 +205,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   readonly list = (): Twin[] => this.registry.list();
   readonly count = (): number => this.registry.size;
-
+  readonly replaysCut = (): number => this.link.replayMarker?.cut.cutReads ?? 0;
   readonly get = (id: string): Twin | undefined => this.registry.get(nodeId(id, "node"));
-
   readonly presenceOf = (id: NodeId): Presence | undefined => this.registry.presenceOf(id);
 
   async set(id: string, on: boolean): Promise<number> {

@@ -256,6 +256,28 @@ export interface TwinsEvents {
    * of Mosquitto's own count of messages dropped for full client queues. `count` of them.
    */
   "broker-dropped": [what: BrokerDropped, count: number];
+  /** The broker cut a read's replay of the nodes' retained state, re-read node by node (twins/replay-reread.ts). */
+  "replay-cut": [told: ReplayCutTold];
 }
 
 export type BrokerDropped = "retained-write" | "to-clients";
+
+/** A read whose replay the broker cut (twins/replay-cut.ts), and what its re-read made of it (twins/replay-reread.ts). */
+export interface ReplayCutTold {
+  /** The topic filters whose replay was cut. */
+  readonly cut: readonly string[];
+  /** The nodes' topics asked for again. */
+  readonly asked: number;
+  /** The SUBSCRIBEs the re-read took. */
+  readonly subscribes: number;
+  /** The topics still not read after it. */
+  readonly unread: readonly string[];
+  /** The nodes the service knows once the re-read is over. */
+  readonly nodes: number;
+}
+
+/** What the re-read of a cut replay needs of the service: the nodes it knows, and where to tell it. */
+export interface RereadHandler {
+  known(): readonly NodeId[];
+  told(t: ReplayCutTold): void;
+}

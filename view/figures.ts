@@ -50,6 +50,8 @@ export interface Figures {
   badInput?(): Readonly<Record<string, number>>;
   /** A live fleet: messages its broker dropped, by what (twins/types.ts, `broker-dropped`). */
   brokerDropped?(): Readonly<Record<string, number>>;
+  /** A live fleet: its reads of the broker's retained state whose replay the broker cut (twins/types.ts, `replay-cut`). */
+  replaysCut?(): number;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
   flapping?(): number;
   /** Nodes retired for being silent past `--forget-after` (twins/forget-after.ts); a twins service's only. */
@@ -192,6 +194,7 @@ export function twinsFigures(
     | "get"
     | "convergence"
     | "otherServices"
+    | "replaysCut"
   >,
   now: () => number,
 ): Figures {
@@ -200,6 +203,7 @@ export function twinsFigures(
     behindMaxMs: behindWatch(twins, now),
     badInput: () => twins.badInput().byReason,
     brokerDropped: droppedCount(twins),
+    replaysCut: () => twins.replaysCut?.() ?? 0,
     flapping: flapCount(twins),
     forgottenSilent: silentCount(twins),
     twinsBroker: brokerState(twins),

@@ -48,8 +48,8 @@ import {
 } from "./source.js";
 import { PendingPairings, refused, stored } from "./twins-commands.js";
 
-/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them), and a `--forget-after` retirement (shown by its `twin-forgotten`). */
-type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed" | "twin-silent-forgotten">;
+/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them), a `--forget-after` retirement (shown by its `twin-forgotten`), and a cut replay (the service's log tells it). */
+type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed" | "twin-silent-forgotten" | "replay-cut">;
 
 type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";
 type Told = "lostCause" | "restartAtStart" | "unsavedCause" | "historyUnwritten"; // optional on Twins too

@@ -219,6 +219,11 @@ export class WebMetrics {
           for (const [what, n] of Object.entries(dropped())) this.inc({ what }, n);
         },
       });
+    counter(
+      "twins_replays_cut_total",
+      "Reads of the broker's retained state by the twins service (its start, each reconnect) whose replay the broker cut (Mosquitto's max_queued_bytes, max_queued_messages); each re-read node by node",
+      figures.replaysCut?.bind(figures),
+    );
     new Gauge({
       name: `${p}event_loop_lag_seconds`,
       help: "Event-loop lag p99 by thread now (main: since the previous scrape; a sim's broker and workers: over their last second)",

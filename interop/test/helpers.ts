@@ -76,3 +76,28 @@ export async function until(cond: () => boolean, what: string, timeoutMs = WAIT_
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** The id of the `i`th node of a fleet left on a broker (n-0000, n-0001, …). */
+export const fleetId = (i: number): string => `n-${String(i).padStart(4, "0")}`;
+
+/**
+ * A fleet of `n` nodes gone, as a broker keeps it: each one's retained config (following the next),
+ * status `T1 0` and report, published 250 nodes at a time.
+ */
+export async function fleetLeft(url: string, n: number): Promise<void> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  for (let from = 0; from < n; from += 250) {
+    const sent: Promise<unknown>[] = [];
+    for (let i = from; i < Math.min(n, from + 250); i++) {
+      sent.push(
+        c.publishAsync(`tf/config/${fleetId(i)}`, `C1 3 ${fleetId((i + 1) % n)}`, { qos: 1, retain: true }),
+      );
+      sent.push(c.publishAsync(`tf/status/${fleetId(i)}`, "T1 0", { qos: 1, retain: true }));
+      sent.push(
+        c.publishAsync(`tf/report/${fleetId(i)}`, `R1 1 ${i + 1} ${fleetId(i)}`, { qos: 1, retain: true }),
+      );
+    }
+    await Promise.all(sent);
+  }
+  await c.endAsync();
+}

@@ -6,28 +6,13 @@
 // On a queue short even for QoS 0 (max_queued_bytes 200) `nodes` listed 50 of 300 nodes and, in
 // most tries, said nothing: each command now asks whether the broker cut its replay
 // (twins/replay-cut.ts) and tells an incomplete read, with how many nodes it read, every time.
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { type Mosquitto, startMosquitto } from "../mosquitto.js";
-import { retained } from "./helpers.js";
+import { fleetLeft, retained } from "./helpers.js";
 
 const NODES = 3000;
 const id = (i: number) => `n-${String(i).padStart(4, "0")}`;
-
-async function fleetLeft(url: string, n: number): Promise<void> {
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
-  for (let from = 0; from < n; from += 250) {
-    const sent: Promise<unknown>[] = [];
-    for (let i = from; i < Math.min(n, from + 250); i++) {
-      sent.push(c.publishAsync(`tf/config/${id(i)}`, `C1 3 ${id((i + 1) % n)}`, { qos: 1, retain: true }));
-      sent.push(c.publishAsync(`tf/status/${id(i)}`, "T1 0", { qos: 1, retain: true }));
-      sent.push(c.publishAsync(`tf/report/${id(i)}`, `R1 1 ${i + 1} ${id(i)}`, { qos: 1, retain: true }));
-    }
-    await Promise.all(sent);
-  }
-  await c.endAsync();
-}
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";

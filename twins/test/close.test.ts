@@ -43,6 +43,7 @@ function muteableBroker() {
       else if (p.cmd === "connect") connack();
       else if (p.cmd === "subscribe")
         send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map((s) => s.qos) });
+      else if (p.cmd === "unsubscribe") send({ cmd: "unsuback", messageId: p.messageId, granted: [] });
       else if (p.cmd === "publish" && p.qos === 1) send({ cmd: "puback", messageId: p.messageId });
       else if (p.cmd === "pingreq") send({ cmd: "pingresp" });
     });

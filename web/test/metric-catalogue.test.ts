@@ -68,6 +68,7 @@ const runFigures: Required<Figures> = {
   behindMaxMs: () => 0,
   badInput: () => ({ "bad-payload": 0 }),
   brokerDropped: () => ({ "retained-write": 0 }),
+  replaysCut: () => 0,
   flapping: () => 0,
   forgottenSilent: () => 0,
   idsInUse: () => 0,
