@@ -2,7 +2,7 @@
  * Whether the twins service queries the fleet (`Q1`) when its connection comes back. A query makes
  * every live node answer at once with its register and report, on top of the broker's replay of
  * every node's retained config, status and report: with 1,500 nodes, pairs pressed in the 10 s after
- * the service resumed from a 30 s stop were later than 1 s at 25 to 65 % (p99 3.7 to 5.6 s), against
+ * the service resumed from a stop were later than 1 s at 25 to 65 % (p99 3.7 to 5.6 s), against
  * none without the stop (docs/twins.md, "A reconnect to a broker that ran on").
  *
  * On a re-connect to a broker that ran on (its start id or uptime unchanged: twins/broker-restart.ts)
