@@ -13,14 +13,14 @@
  * online by its retained status): its identity, and the pending pairings and sets the service sends
  * when it registers (protocol.md §6). So no query goes at such a re-connect; once the replay is over,
  * the service queries only if some twin shown online has not registered since it came online (the
- * protocol has only a broadcast `Q1`). A first connection, a restarted broker (it lost its
+ * protocol has only a broadcast `Q1`), looked at again at the replay's longest wait when none had. A first connection, a restarted broker (it lost its
  * connections: every node reconnects and registers anyway), or one that tells neither, is queried as
  * before.
  */
 import type { Logger } from "pino";
 import type { NodeId } from "../protocol/index.js";
-import type { Scheduler } from "./clock.js";
-import { whenReplayOver } from "./put-back.js";
+import { after, type Scheduler } from "./clock.js";
+import { REPLAY_WAIT_MAX_MS, whenReplayOver } from "./put-back.js";
 import type { TwinRecord } from "./twin-record.js";
 
 /** How many node ids the query's line names before summing the rest. */
@@ -77,17 +77,25 @@ export class ReconnectQuery {
     if (!this.deps.queryOnConnect) return logger.info(where, "twins: connected (no query)");
     if (again && this.deps.ranOn() === true) {
       const began = scheduler.now();
-      this.settle = whenReplayOver(scheduler, lastReplayedAt, () => this.replayed(), { began });
+      this.settle = whenReplayOver(scheduler, lastReplayedAt, () => this.replayed(began), { began });
       return logger.info(where, RAN_ON_LINE);
     }
     await this.deps.query();
     logger.info(where, "twins: connected and queried");
   }
 
-  private replayed(): void {
+  /**
+   * The replay is over by its quiet time: the twins are looked at. A replay that pauses past the quiet
+   * time (1,500 nodes' replay did, for seconds) can bring a status later: with nothing to ask for yet,
+   * they are looked at again at the replay's longest wait (REPLAY_WAIT_MAX_MS from `began`).
+   */
+  private replayed(began: number): void {
     this.settle = undefined;
-    const { logger } = this.deps;
+    const { logger, scheduler } = this.deps;
     const nodes = unregisteredOnline(this.deps.twins());
+    const last = began + REPLAY_WAIT_MAX_MS;
+    if (nodes.length === 0 && scheduler.now() < last)
+      this.settle = after(scheduler, last - scheduler.now(), () => this.replayed(began));
     if (nodes.length === 0) return;
     const more = nodes.length > NAMED ? `, … ${nodes.length - NAMED} more` : "";
     logger.info(

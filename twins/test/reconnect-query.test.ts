@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { BrokerRestart, START_ID_TOPIC } from "../broker-restart.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../put-back.js";
 import { connectQueryOf, RAN_ON_LINE } from "../reconnect-query.js";
 import { TwinRegistry } from "../registry.js";
 import { loggedLines } from "./own-broker.js";
@@ -103,6 +103,16 @@ describe("the query at a reconnect of the twins service", () => {
     expect(x.msgs().at(-1)).toContain(
       "2 node(s) came online while the service was away and have not registered since (B, C): querying",
     );
+  });
+
+  it("is sent for a node whose status a replay that paused past its quiet time brought later", async () => {
+    const x = await heardThenAway();
+    await x.connect("run-1");
+    const at = x.scheduler.now();
+    x.replay(10, "tf/status/A", "T1 1");
+    x.replay(3_000, "tf/status/B", "T1 1"); // the replay paused 3 s: B came back while the service was away
+    x.scheduler.advance(60_000);
+    expect(x.queries).toEqual([0, at + REPLAY_WAIT_MAX_MS]); // looked at again at the replay's longest wait
   });
 
   it("is sent at once to a restarted broker (every node reconnects to it, and registers, anyway)", async () => {
