@@ -149,8 +149,8 @@ export class TwinRegistry {
     return t ? viewOf(t, this.graph.followers(t.id)) : undefined;
   }
 
-  /** Each twin's presence and last-seen time (on `now()`), no view made: twins/forget-after.ts. */
-  seen(): Iterable<Pick<TwinRecord, "id" | "presence" | "lastSeen">> {
+  /** Each twin's presence, last-seen time (on `now()`) and register, no view made: forget-after.ts, reconnect-query.ts. */
+  seen(): Iterable<Pick<TwinRecord, "id" | "presence" | "lastSeen" | "registeredSinceOnline">> {
     return this.twins.values();
   }
   /** The twin's presence, no view made: what the convergence feed asks of every follower, every pass. */

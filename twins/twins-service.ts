@@ -31,6 +31,7 @@ import { tellReplaced } from "./other-services.js";
 import { brokerRestarted, memberLost, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
+import { connectQueryOf, type ReconnectQuery } from "./reconnect-query.js";
 import { TwinRegistry } from "./registry.js";
 import { type MarkerFate, replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
@@ -49,6 +50,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
   private readonly putBack: PutBack;
+  private readonly connectQuery: ReconnectQuery; // skipped again on a broker that ran on
   private readonly originJudge: ReplayEnd; // the reports held until a replay is over: twins/origin-wait.ts
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
@@ -112,6 +114,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
     this.putBack = new PutBack(registry, opts, (m) => this.send(m), this, this.link, apply);
     this.kept = keptSetsFor(opts, this.link, registry, this);
+    const ask = () => (opts.passive ? this.send({ kind: "query" }) : this.query());
+    this.connectQuery = connectQueryOf(opts, this.link, registry, this.putBack, ask);
     const judge = () => {
       this.apply(registry.replayOver());
       this.forgetting?.watch();
@@ -188,19 +192,12 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.link.otherServices;
   }
 
-  /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
+  /** Subscribed (and the presence held): a query, so registers list live nodes (twins/reconnect-query.ts) */
   private async onReady(again: boolean): Promise<void> {
-    const where = { url: this.opts.url, prefix: this.prefix };
     this.emptyFleet?.ready(); // no node seen in a while: told once (twins/empty-fleet.ts)
-    if (this.opts.passive) {
-      if (again && this.opts.queryOnReconnect) await this.send({ kind: "query" });
-      return this.opts.logger.info(where, "twins: connected (passive)");
-    }
-    this.putBack.all();
-    this.kept.all(this.registry.list()); // a one-shot tool does not query: the retained state tells it enough
-    if (!this.opts.queryOnConnect) return this.opts.logger.info(where, "twins: connected (no query)");
-    await this.query();
-    this.opts.logger.info(where, "twins: connected and queried");
+    if (!this.opts.passive) this.putBack.all();
+    if (!this.opts.passive) this.kept.all(this.registry.list());
+    await this.connectQuery.connected(again);
   }
 
   readonly list = (): Twin[] => this.registry.list();
@@ -291,6 +288,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     for (const t of [wait, unanswered, emptyFleet, feed, reconciler, putBack, originJudge, badInputLog])
       t?.stop();
     this.forgetting?.stop();
+    this.connectQuery.stop();
   }
 
   private desireDeps(): DesireChangeDeps {
