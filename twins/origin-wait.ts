@@ -8,11 +8,11 @@
  * so a retained report (or a node's answer to the query) can come before a config on its path: a
  * standalone `twinfleet twins` started beside a 500-node fleet on `twinfleet broker --data` warned
  * `spoofed-origin` of 3 nodes at every start, all of them honest. Held here, such a report is judged
- * against every config the broker holds.
+ * against every config the broker holds, once the replay is over as the service's one wait for it
+ * says (twins/replay-end.ts: the replay marker back, then quiet): ended on the quiet time alone, a
+ * replay pausing past it on a loaded host had honest reports judged against a part of the configs.
  */
 import type { NodeId, ReportMessage } from "../protocol/index.js";
-import type { Scheduler } from "./clock.js";
-import { whenReplayOver } from "./put-back.js";
 
 /** A report put aside, with what its judging needs. */
 export interface HeldReport {
@@ -45,33 +45,5 @@ export class OriginWait {
     const out = [...this.held.values()];
     this.held.clear();
     return out;
-  }
-}
-
-/**
- * The service's side: after each (re)connect's subscriptions, once the broker's replay is over (no
- * retained message since `lastAt` for REPLAY_SETTLE_MS: twins/put-back.ts), `judge` runs (the
- * registry's replayOver, which ends the hold of twins/reread-hold.ts). The wait begins at the last
- * SUBACK: begun at the CONNACK, a broker or a service slow to answer passed the quiet time before
- * the first retained message, and the replay was over with nothing read.
- */
-export class ReplayEnd {
-  private settle: { cancel(): void } | undefined;
-
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly lastAt: () => number,
-    private readonly judge: () => void,
-  ) {}
-
-  /** Every subscription of a (re)connect is granted (the last SUBACK in): the wait starts again. */
-  begin(): void {
-    this.stop();
-    this.settle = whenReplayOver(this.scheduler, this.lastAt, this.judge);
-  }
-
-  stop(): void {
-    this.settle?.cancel();
-    this.settle = undefined;
   }
 }

@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { after, type Scheduler } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
-import { whenReplayOver } from "./put-back.js";
+import { whenReplayOver } from "./replay-end.js";
 import { subscribeUnlessRefused } from "./subscriptions.js";
 import type { Twin, TwinsEvents } from "./types.js";
 

@@ -14,7 +14,7 @@
 import { after } from "./clock.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { controlTopic } from "./presence.js";
-import { REPLAY_SETTLE_MS } from "./put-back.js";
+import { REPLAY_SETTLE_MS } from "./replay-end.js";
 import type { PreviousHolder } from "./store.js";
 
 /** What the handover needs to look at the predecessor's presence (an MQTT.js client). */

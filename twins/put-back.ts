@@ -8,8 +8,8 @@
  * "None replayed" is judged once the replay is over: a broker sends a subscription's retained
  * messages after its SUBACK, one by one, and a durable broker restarted with 200 nodes' reports was
  * still sending them when the service had subscribed: every twin looked unreplayed, and all 199 were
- * put back over the broker's own copies, and said so. The look waits until no retained message has
- * come for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS. Once it is over, the nodes whose report the
+ * put back over the broker's own copies, and said so. The look waits for the replay's end, as the
+ * service's other looks at the replayed state do (twins/replay-end.ts). Once it is over, the nodes whose report the
  * broker no longer held (none replayed, or an older one than the twin's) are told in one count (the
  * service's `put-back` event: a run's report lists them under the broker outage that lost them).
  *
@@ -28,7 +28,7 @@
  * past the quiet time on a loaded host (1,500 nodes, a `broker --data` killed and started again on
  * its store while the service was stopped) had 1,096 twins put back over the nodes' newer reports
  * the broker still held. Where there is a replay marker (twins/replay-marker.ts: over a URL), the
- * look waits for it: published after the subscriptions, it comes back after their retained messages
+ * wait is for it: published after the subscriptions, it comes back after their retained messages
  * on a broker that keeps a client's order (twinfleet's broker: broker/retained-order.ts; Mosquitto),
  * and the look then waits for the quiet time after it. Its end so marked, a report a broker
  * that ran on did not replay is one cleared while the service was away, and the twin forgets it as
@@ -41,99 +41,10 @@ import type { Logger } from "pino";
 import { formatStamp, type Message, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
 import { configBehindLine } from "./broker-copy.js";
 import type { BrokerRestart } from "./broker-restart.js";
-import { after, type Scheduler, type Timer } from "./clock.js";
+import type { Scheduler } from "./clock.js";
 import type { RegistryEffect } from "./effects.js";
 import type { TwinRegistry } from "./registry.js";
-
-/** How long no retained message must have come before the replay counts as over. */
-export const REPLAY_SETTLE_MS = 500;
-/** The longest the look waits for the replay to end (a broker replaying without pause). */
-export const REPLAY_WAIT_MAX_MS = 10_000;
-
-/** How a wait for a replay's end goes; each has the default the service's looks use. */
-export interface ReplayWait {
-  /** When the subscription was made (the scheduler's now). */
-  readonly began?: number;
-  /** How long no retained message must have come (REPLAY_SETTLE_MS). */
-  readonly quietMs?: number;
-  /** The longest it waits after `began` before it calls the replay over all the same (REPLAY_WAIT_MAX_MS). */
-  readonly maxMs?: number;
-}
-
-/**
- * Calls `done` once the broker's replay for a subscription is over: no retained message (`lastAt`)
- * for the quiet time since it began, or the longest wait passed. Returns its cancel.
- */
-export function whenReplayOver(
-  scheduler: Scheduler,
-  lastAt: () => number,
-  done: () => void,
-  wait: ReplayWait = {},
-): { cancel(): void } {
-  const { began = scheduler.now(), quietMs = REPLAY_SETTLE_MS, maxMs = REPLAY_WAIT_MAX_MS } = wait;
-  let timer: Timer | undefined;
-  const look = () => {
-    const now = scheduler.now();
-    const quiet = now - Math.max(lastAt(), began);
-    if (quiet < quietMs && now - began < maxMs) {
-      timer = after(scheduler, quietMs - quiet, look);
-      return;
-    }
-    timer = undefined;
-    done();
-  };
-  timer = after(scheduler, quietMs, look);
-  return { cancel: () => timer?.cancel() };
-}
-
-/** What a look needs of the replay marker (twins/replay-marker.ts): its round trip, undefined when refused. */
-export interface ReplayMarking {
-  roundTrip(): Promise<number | undefined>;
-}
-
-/**
- * Calls `done(true)` once the replay marker is back and no retained message (`lastAt`) came for
- * REPLAY_SETTLE_MS after it (a broker out of order, Redis, may send a few after the marker; the
- * marker waited behind the replay, so its round trip is no measure of the broker's pace here, as it
- * is for a command's look at a quiet broker); `done(false)` when the look had
- * only quiet to go by (whenReplayOver): no marker or refused (the quiet time, at most
- * REPLAY_WAIT_MAX_MS), or not back within REPLAY_WAIT_MAX_MS (then the quiet time from there, with
- * no longest: it used to end the look at 10 s whatever still came).
- */
-export function whenReplayMarked(
-  scheduler: Scheduler,
-  marker: ReplayMarking | undefined,
-  lastAt: () => number,
-  done: (marked: boolean) => void,
-): { cancel(): void } {
-  if (marker === undefined) return whenReplayOver(scheduler, lastAt, () => done(false));
-  const began = scheduler.now();
-  let settled = false;
-  let quiet: { cancel(): void } | undefined;
-  const quietOnly = () => {
-    quiet = whenReplayOver(scheduler, lastAt, () => done(false), { began });
-  };
-  const bound = after(scheduler, REPLAY_WAIT_MAX_MS, () => {
-    if (settled) return;
-    settled = true;
-    // Still replaying or not, the look's longest is past: the quiet time alone, from now.
-    quiet = whenReplayOver(scheduler, lastAt, () => done(false), { maxMs: Number.POSITIVE_INFINITY });
-  });
-  void marker.roundTrip().then((rtt) => {
-    if (settled) return;
-    settled = true;
-    bound.cancel();
-    if (rtt === undefined) quietOnly();
-    else quiet = whenReplayOver(scheduler, lastAt, () => done(true), { maxMs: Number.POSITIVE_INFINITY });
-  });
-  return {
-    cancel: () => {
-      settled = true;
-      bound.cancel();
-      quiet?.cancel();
-    },
-  };
-}
+import type { ReplayEnd } from "./replay-end.js";
 
 export class PutBack {
   private readonly deps: {
@@ -145,15 +56,14 @@ export class PutBack {
     readonly told: (nodes: number) => void;
     /** Whether the broker ran on since the twins' reports were read from it (BrokerRestart.ranOn). */
     readonly ranOn: () => boolean | undefined;
-    readonly marker: ReplayMarking | undefined;
+    /** The service's one wait for the replay's end (twins/replay-end.ts). */
+    readonly end: Pick<ReplayEnd, "onceOver">;
     /** Applies the effects of a report found cleared (none: not forgotten). */
     readonly apply: ((fx: readonly RegistryEffect[]) => void) | undefined;
     readonly prefix: Prefix;
   };
   /** During a look: the nodes whose replayed report was older than the twin's, put back one by one. */
   private readonly olderReplayed = new Set<NodeId>();
-  /** When the last retained message came (the broker's replay for a subscription). */
-  lastReplayedAt = Number.NEGATIVE_INFINITY;
   /** When the look under way began (the subscription). */
   private began = Number.NEGATIVE_INFINITY;
   private settle: { cancel(): void } | undefined;
@@ -167,22 +77,18 @@ export class PutBack {
       readonly prefix: Prefix;
     },
     send: (msg: Message) => Promise<void>,
+    /** When the replay after a subscription is over (twins/replay-end.ts). */
+    end: Pick<ReplayEnd, "onceOver">,
     /** Told after a look how many nodes' reports the broker no longer held and were put back (none: not told). */
     events?: { emit(event: "put-back", nodes: number): unknown },
-    /** The connection, which tells whether its broker ran on and marks its replay's end (none: neither). */
-    link?: { readonly restart?: Pick<BrokerRestart, "ranOn">; readonly replayMarker?: ReplayMarking },
+    /** The connection, which tells whether its broker ran on (none: not told). */
+    link?: { readonly restart?: Pick<BrokerRestart, "ranOn"> },
     apply?: (fx: readonly RegistryEffect[]) => void,
   ) {
     const { logger, passive, scheduler, prefix } = opts;
     const told = (nodes: number) => events?.emit("put-back", nodes);
     const ranOn = () => link?.restart?.ranOn();
-    const marker = link?.replayMarker;
-    this.deps = { registry, send, logger, passive, scheduler, told, ranOn, marker, apply, prefix };
-  }
-
-  /** A retained message came (the broker's replay for a subscription). */
-  replayed(): void {
-    this.lastReplayedAt = this.deps.scheduler.now();
+    this.deps = { registry, send, logger, passive, scheduler, told, ranOn, end, apply, prefix };
   }
 
   /** After a subscription, once the broker's replay is over: every twin whose report it did not replay. */
@@ -191,15 +97,14 @@ export class PutBack {
     this.stop();
     this.olderReplayed.clear();
     this.began = this.deps.scheduler.now();
-    this.settle = whenReplayMarked(
-      this.deps.scheduler,
-      this.deps.marker,
-      () => this.lastReplayedAt,
-      (marked) => {
-        this.settle = undefined;
-        this.unreplayed(marked);
-      },
-    );
+    // The replay may be over already (the wait began at the last SUBACK): the look is then made at once.
+    let over = false;
+    const settle = this.deps.end.onceOver((marked) => {
+      over = true;
+      this.settle = undefined;
+      this.unreplayed(marked);
+    });
+    if (!over) this.settle = settle;
   }
 
   /** The service closes (or subscribes again): no look is left waiting. */

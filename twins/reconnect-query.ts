@@ -20,7 +20,7 @@
 import type { Logger } from "pino";
 import type { NodeId } from "../protocol/index.js";
 import { after, type Scheduler } from "./clock.js";
-import { REPLAY_WAIT_MAX_MS, whenReplayOver } from "./put-back.js";
+import { REPLAY_WAIT_MAX_MS, whenReplayOver } from "./replay-end.js";
 import type { TwinRecord } from "./twin-record.js";
 
 /** How many node ids the query's line names before summing the rest. */
@@ -42,7 +42,7 @@ export interface ReconnectQueryDeps {
   readonly queryOnConnect: boolean;
   /** Whether the broker ran on since the last connection read it (BrokerRestart.ranOn). */
   readonly ranOn: () => boolean | undefined;
-  /** When a retained message last came (the replay is over after a quiet spell: twins/put-back.ts). */
+  /** When a retained message last came (the replay is over after a quiet spell: twins/replay-end.ts). */
   readonly lastReplayedAt: () => number;
   /** Each twin's presence and whether it registered since it came online. */
   readonly twins: () => Iterable<Pick<TwinRecord, "id" | "presence" | "registeredSinceOnline">>;
@@ -125,14 +125,14 @@ export function connectQueryOf(
   opts: Omit<ReconnectQueryDeps, "ranOn" | "lastReplayedAt" | "twins" | "query">,
   link: { readonly restart?: { ranOn(): boolean | undefined } },
   registry: { seen: ReconnectQueryDeps["twins"] },
-  putBack: { readonly lastReplayedAt: number },
+  replayEnd: { readonly lastAt: number },
   query: () => Promise<void>,
 ): ReconnectQuery {
   const ranOn = () => link.restart?.ranOn();
   return new ReconnectQuery({
     ...opts,
     ranOn,
-    lastReplayedAt: () => putBack.lastReplayedAt,
+    lastReplayedAt: () => replayEnd.lastAt,
     twins: () => registry.seen(),
     query,
   });

@@ -14,8 +14,8 @@
  * which the marker, published after the SUBACKs into a drained queue, does not show.
  */
 import { after, type Scheduler } from "./clock.js";
-import { REPLAY_SETTLE_MS, whenReplayOver } from "./put-back.js";
 import { ReplayCut, type ReplayCutRead } from "./replay-cut.js";
+import { REPLAY_SETTLE_MS, whenReplayOver } from "./replay-end.js";
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
 /** The marker's round trips that must pass with no retained message, on a broker slower than REPLAY_SETTLE_MS / 4. */

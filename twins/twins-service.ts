@@ -26,13 +26,13 @@ import type { KeptHistory } from "./history-restore.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
 import { OfflineWritesLog } from "./offline-writes-log.js";
 import type { ResolvedTwinsOptions } from "./options.js";
-import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
 import { brokerRestarted, memberLost, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { connectQueryOf, type ReconnectQuery } from "./reconnect-query.js";
 import { TwinRegistry } from "./registry.js";
+import { ReplayEnd } from "./replay-end.js";
 import { type MarkerFate, replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
 import { datedState } from "./stored-dates.js";
@@ -51,7 +51,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly reconciler: Reconciler;
   private readonly putBack: PutBack;
   private readonly connectQuery: ReconnectQuery; // skipped again on a broker that ran on
-  private readonly originJudge: ReplayEnd; // the reports held until a replay is over: twins/origin-wait.ts
+  private readonly originJudge: ReplayEnd; // the one wait for a replay's end: twins/replay-end.ts
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
@@ -66,7 +66,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private closed = false;
   restartAtStart: Twins["restartAtStart"]; // told at the first connection (twins/api.ts)
   readonly replayOver = (maxMs: number): Promise<boolean> =>
-    replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
+    replayOver(this.opts.scheduler, this.link.replayMarker, () => this.originJudge.lastAt, maxMs);
   readonly replayFate = (maxMs: number): Promise<MarkerFate> =>
     this.link.replayMarker?.fate(maxMs) ?? Promise.resolve({ dropped: 0 });
   private wait: BrokerWait | undefined; // while the first connection of one waiting for its broker is under way
@@ -112,15 +112,15 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
     const look = () => this.otherPrefixes();
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
-    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this, this.link, apply);
-    this.kept = keptSetsFor(opts, this.link, registry, this);
-    const ask = () => (opts.passive ? this.send({ kind: "query" }) : this.query());
-    this.connectQuery = connectQueryOf(opts, this.link, registry, this.putBack, ask);
     const judge = () => {
       this.apply(registry.replayOver());
       this.forgetting?.watch();
     };
-    this.originJudge = new ReplayEnd(opts.scheduler, () => this.putBack.lastReplayedAt, judge);
+    this.originJudge = new ReplayEnd(opts.scheduler, this.link.replayMarker, judge);
+    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this.originJudge, this, this.link, apply);
+    this.kept = keptSetsFor(opts, this.link, registry, this);
+    const ask = () => (opts.passive ? this.send({ kind: "query" }) : this.query());
+    this.connectQuery = connectQueryOf(opts, this.link, registry, this.originJudge, ask);
     this.retiring = retireDeps(registry, opts, this.link, {
       unpair: (f, s) => this.unpair(f, s),
       apply: (fx) => this.apply(fx),
@@ -307,7 +307,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (onForgetRequest(this.retiring, topic, payload, retained)) return;
     if (this.held?.message(topic, payload, retained) || this.kept.message(topic, payload)) return;
     try {
-      if (retained) this.putBack.replayed();
+      if (retained) this.originJudge.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
     } catch (err) {
       // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.

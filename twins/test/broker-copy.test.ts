@@ -10,8 +10,9 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
-import { PutBack, REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../put-back.js";
+import { PutBack } from "../put-back.js";
 import { TwinRegistry } from "../registry.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS, ReplayEnd } from "../replay-end.js";
 
 const A = NodeId("A");
 const B = NodeId("B");
@@ -200,24 +201,40 @@ describe("a config the broker holds older than the twin's", () => {
 });
 
 describe("the look for reports the broker did not replay", () => {
-  /** The registry after the broker restart, a PutBack on a fake clock, and what it sends. */
+  /**
+   * The registry after the broker restart, a PutBack on a fake clock with the service's wait for the
+   * replay's end (no marker: quiet alone), and what it sends. `putBack.all()` subscribes and looks.
+   */
   function lookAfterRestart() {
     const r = afterBrokerRestart();
     const scheduler = new FakeScheduler();
     const sent: string[] = [];
     const told: number[] = [];
-    const putBack = new PutBack(
+    const end = new ReplayEnd(scheduler, undefined, () => {});
+    const look = new PutBack(
       r,
       { logger: pino({ level: "silent" }), passive: false, scheduler, prefix: Prefix("tf") },
       async (m) => {
         if (m.kind === "report") sent.push(`${m.node} ${m.stamp.counter}@${m.stamp.origin}`);
       },
+      end,
       { emit: (_: "put-back", nodes: number) => told.push(nodes) },
     );
+    const putBack = {
+      all: () => {
+        end.begin();
+        look.all();
+      },
+      stop: () => {
+        end.stop();
+        look.stop();
+      },
+      one: (n: NodeId) => look.one(n),
+    };
     /** A retained report replayed `atMs` after the subscription (an older one put back, as the service does). */
     const replay = (atMs: number, topic: string, payload: string) =>
       scheduler.at(atMs, () => {
-        putBack.replayed();
+        end.replayed();
         for (const e of r.receive(topic, payload, 0, atMs, true))
           if (e.type === "put-back") putBack.one(e.node);
       });

@@ -7,7 +7,7 @@
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { REPLAY_SETTLE_MS } from "../replay-end.js";
 import { Fixtures, rawClient, until } from "./helpers.js";
 
 const fx = new Fixtures();

@@ -14,8 +14,8 @@ import {
   replacedLine,
 } from "../other-services.js";
 import type { TwinsServiceInfo } from "../presence.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
 import { TwinRegistry } from "../registry.js";
+import { REPLAY_SETTLE_MS } from "../replay-end.js";
 import { Fixtures, until } from "./helpers.js";
 
 function watch() {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { REPLAY_SETTLE_MS } from "../replay-end.js";
 import { afterOwnPause } from "./put-back-rig.js";
 
 const A = NodeId("A");

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { BrokerRestart, START_ID_TOPIC, UPTIME_TOPIC } from "../broker-restart.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { REPLAY_SETTLE_MS } from "../replay-end.js";
 import { afterOwnPause } from "./put-back-rig.js";
 
 const A = NodeId("A");

@@ -1,6 +1,7 @@
 /**
- * A modelled broker beside a service's registry, PutBack and BrokerRestart on a fake clock, for the
- * put-back tests (twins/put-back.ts): what the service puts back is written there and comes back to
+ * A modelled broker beside a service's registry, its wait for the replay's end (twins/replay-end.ts),
+ * PutBack and BrokerRestart on a fake clock, for the tests of what is judged at the replay's end
+ * (twins/put-back.ts, twins/origin-wait.ts, twins/broker-copy.ts): what the service puts back is written there and comes back to
  * it live; with `marker`, the broker marks its replay's end as a broker in order does
  * (twins/replay-marker.ts), when told to.
  */
@@ -11,6 +12,7 @@ import { BrokerRestart, START_ID_TOPIC } from "../broker-restart.js";
 import type { RegistryEffect } from "../effects.js";
 import { PutBack } from "../put-back.js";
 import { TwinRegistry } from "../registry.js";
+import { ReplayEnd } from "../replay-end.js";
 
 /**
  * A service's registry, PutBack and BrokerRestart on a fake clock, beside a broker's retained
@@ -35,6 +37,8 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
         },
       }
     : undefined;
+  // The service's one wait for the replay's end; at it, the registry judges what it held (origins, configs).
+  const end = new ReplayEnd(scheduler, replayMarker, () => applied.push(...r.replayOver()));
   const putBack = new PutBack(
     r,
     { logger: pino({ level: "silent" }), passive: false, scheduler, prefix: Prefix("tf") },
@@ -46,12 +50,13 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
         publish(`tf/report/${m.node}`, encode(Prefix("tf"), m).payload),
       );
     },
+    end,
     undefined,
-    { restart, ...(replayMarker !== undefined ? { replayMarker } : {}) },
+    { restart },
     (fx) => applied.push(...fx),
   );
   const deliver = (topic: string, payload: string, retained: boolean) => {
-    if (retained) putBack.replayed();
+    if (retained) end.replayed();
     for (const e of r.receive(topic, payload, 1, scheduler.now(), retained))
       if (e.type === "put-back") putBack.one(e.node);
   };
@@ -65,6 +70,7 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
     restart.connected();
     r.brokerSession();
     if (startId !== undefined) restart.message(START_ID_TOPIC, Buffer.from(startId));
+    end.begin(); // the last SUBACK
     putBack.all();
   };
   /** The broker replays `topic`'s retained report as it holds it now (its store read), `afterMs` from now. */
@@ -99,6 +105,7 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
     sent,
     applied,
     putBack,
+    end,
     publish,
     connect,
     replay,

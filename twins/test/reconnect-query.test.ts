@@ -13,9 +13,9 @@ import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { BrokerRestart, START_ID_TOPIC } from "../broker-restart.js";
-import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../put-back.js";
 import { connectQueryOf, RAN_ON_LINE } from "../reconnect-query.js";
 import { TwinRegistry } from "../registry.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../replay-end.js";
 import { loggedLines } from "./own-broker.js";
 
 function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
@@ -23,7 +23,7 @@ function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
   const registry = new TwinRegistry(Prefix("tf"));
   const restart = new BrokerRestart(scheduler, () => {});
   const { logger, lines } = loggedLines("info");
-  const putBack = { lastReplayedAt: Number.NEGATIVE_INFINITY };
+  const replayEnd = { lastAt: Number.NEGATIVE_INFINITY };
   const queries: number[] = []; // when each query was sent
   const query = async () => void queries.push(scheduler.now());
   const site = {
@@ -33,12 +33,12 @@ function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
     queryOnReconnect: false,
     queryOnConnect: true,
   };
-  const q = connectQueryOf({ ...site, ...opts, scheduler, logger }, { restart }, registry, putBack, query);
+  const q = connectQueryOf({ ...site, ...opts, scheduler, logger }, { restart }, registry, replayEnd, query);
   let again = false;
   /** The broker replays a retained message `afterMs` from now, as the service would read it. */
   const replay = (afterMs: number, topic: string, payload: string) =>
     scheduler.at(scheduler.now() + afterMs, () => {
-      putBack.lastReplayedAt = scheduler.now();
+      replayEnd.lastAt = scheduler.now();
       registry.receive(topic, payload, 0, scheduler.now(), true);
     });
   /** The service (re)connects to the broker whose start id is `startId`, subscribes, and is ready. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { REPLAY_SETTLE_MS } from "../replay-end.js";
 import { type MarkerClient, ReplayMarker, replayOver } from "../replay-marker.js";
 
 /** A connection that echoes each marker when told to (`echo`), or refuses its subscription. */
