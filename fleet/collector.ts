@@ -8,7 +8,7 @@
  * a PressLog: it sees them as the checker does, held presses timed from their interrupt.
  */
 
-import type { ConnectFailure, NodeEvent } from "../node/metrics.js";
+import { type ConnectFailure, countDrop, type DropCounts, type NodeEvent } from "../node/metrics.js";
 import { assertNever, compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
@@ -47,7 +47,10 @@ export class Collector {
   /** Each node's last failed connection attempt, or its refusal once refused (why a node that never registered did not). */
   readonly lastConnectFailure = new Map<NodeId, ConnectFailure>();
   disconnects = 0;
+  /** Packets over a node's PubSubClient buffer, drained and dropped, so far. */
   oversized = 0;
+  /** Messages the nodes dropped so far, by reason (the live count of the report's `link.drops`). */
+  readonly drops: DropCounts = {};
   /** Presses the nodes' button interrupts ignored (debounced: node/debounce.ts). */
   pressesIgnored = 0;
   /** When each of them was pressed (the run's clock): to tell those of the run's own stalls (fleet/stall-report.ts). */
@@ -264,6 +267,7 @@ export class Collector {
         this.onConnect?.(node, e.at, { closedAtOnce: e.closedAtOnce === true });
         break;
       case "drop":
+        countDrop(this.drops, e.reason);
         break;
       case "oversized":
         this.oversized++;

@@ -112,7 +112,13 @@ export interface SimNodeDetail {
   readonly cpuPct: number;
   readonly ramBytes: number;
   readonly sramBytes: number;
-  readonly link: { readonly retransmissions: number; readonly timeouts: number; readonly reconnects: number };
+  readonly link: {
+    readonly retransmissions: number;
+    readonly timeouts: number;
+    readonly reconnects: number;
+    /** Messages the node dropped but its own echoes (`stale`): bad or refused input. */
+    readonly dropped: number;
+  };
   readonly connected: boolean;
 }
 

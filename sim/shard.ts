@@ -9,8 +9,7 @@ import { addDrops, type NodeEvent } from "../node/metrics.js";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import type { WireFactory } from "../node/wire.js";
-import type { NodeId } from "../protocol/index.js";
-import { assertNever } from "../protocol/index.js";
+import { assertNever, DROP_REASONS, type NodeId } from "../protocol/index.js";
 import {
   type LinkTotals,
   type NodeFinal,
@@ -110,6 +109,7 @@ export class Shard {
         retransmissions: s.link.up.retransmissions + s.link.down.retransmissions,
         timeouts: s.link.timeouts,
         reconnects: s.mqtt.reconnects,
+        dropped: DROP_REASONS.reduce((n, r) => n + (r === "stale" ? 0 : (s.mqtt.drops[r] ?? 0)), 0),
       },
       connected: n.connected,
     };

@@ -4,6 +4,7 @@
  * input, each thread's event-loop lag) and a live fleet's (what its twins service counts).
  */
 import type { FleetRun } from "../fleet/run.js";
+import type { DropReason } from "../protocol/index.js";
 import type { BrokerState, Twins } from "../twins/index.js";
 import { behindWatch } from "./behind.js";
 import { ReportTiming } from "./latency.js";
@@ -56,6 +57,10 @@ export interface Figures {
   flapping?(): number;
   /** Nodes retired for being silent past `--forget-after` (twins/forget-after.ts); a twins service's only. */
   forgottenSilent?(): number;
+  /** A sim: messages its nodes dropped so far, by reason (node/metrics.ts, DropCounts). */
+  nodeDrops?(): Readonly<Partial<Record<DropReason, number>>>;
+  /** A sim: packets over its nodes' PubSubClient buffer, drained and dropped, so far. */
+  nodeOversized?(): number;
   /** A sim: nodes whose sessions another client with the same id keeps taking over, so far. */
   idsInUse?(): number;
   /**
@@ -86,6 +91,8 @@ export function simFigures(run: FleetRun): Figures {
     lost: () => checker.counts().lost,
     reconnects: () => run.collector.disconnects,
     idsInUse: () => run.clashes.count,
+    nodeDrops: () => run.collector.drops,
+    nodeOversized: () => run.collector.oversized,
     flapping: flapCount(run.twins),
     behindMaxMs: behindWatch(run.twins, () => run.sched.now()),
     badInput: () => run.twins.badInput().byReason,

@@ -55,6 +55,8 @@ export interface ConsoleLinkStats {
   readonly retransmissions: number;
   readonly timeouts: number;
   readonly reconnects: number;
+  /** Messages the node dropped but its own echoes (`stale`): bad or refused input; a sim's nodes only. */
+  readonly dropped?: number;
 }
 
 /** Everything about one node the detail pane shows; asked for the selected node only. */

@@ -6,6 +6,7 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { DROP_REASONS } from "../protocol/index.js";
 import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
 import type { ConnectionCounts } from "./connection-limits.js";
@@ -128,6 +129,25 @@ export class WebMetrics {
         "Nodes whose sessions another client with the same client id keeps taking over",
         figures.idsInUse.bind(figures),
       );
+    const drops = figures.nodeDrops?.bind(figures);
+    if (drops)
+      new Counter({
+        name: `${p}node_drops_total`,
+        help: "A sim: messages its nodes dropped, by reason (stale: the echo of a node's own state, which every pairing cycle ends with; the others are bad or refused input)",
+        labelNames: ["reason"],
+        registers: [r],
+        collect() {
+          const d = drops();
+          this.reset();
+          // Every reason, 0 until counted: the label set is the protocol's closed one.
+          for (const reason of DROP_REASONS) this.inc({ reason }, d[reason] ?? 0);
+        },
+      });
+    counter(
+      "node_packets_oversized_total",
+      "A sim: packets over its nodes' PubSubClient buffer, drained and dropped unread",
+      figures.nodeOversized?.bind(figures),
+    );
     // A run's own embedded broker only: a live fleet's (or a run's on someone else's) broker serves its own.
     const clients = figures.brokerClients?.bind(figures);
     if (clients) gauge("broker_clients", "Clients connected to the run's embedded broker", clients);

@@ -105,6 +105,7 @@ export const schemas = {
                   retransmissions: { type: "integer" },
                   timeouts: { type: "integer" },
                   reconnects: { type: "integer" },
+                  dropped: { type: "integer" },
                 },
               },
               cablePulled: { type: "boolean" },

@@ -56,6 +56,7 @@ export interface NodeDetail extends NodeSummary {
       readonly retransmissions: number;
       readonly timeouts: number;
       readonly reconnects: number;
+      readonly dropped?: number;
     };
     readonly cablePulled?: boolean;
   };

@@ -81,7 +81,8 @@ export function renderDetail(d: NodeDetail, width: number): string[] {
   if (d.ramBytes !== undefined) model.push(`RAM ${d.ramBytes} B`);
   if (model.length > 0) lines.push(model.join("  "));
   if (d.link) {
-    lines.push(`retx ${d.link.retransmissions} t/o ${d.link.timeouts} reconn ${d.link.reconnects}`);
+    const dropped = d.link.dropped ? ` {yellow-fg}dropped ${d.link.dropped}{/yellow-fg}` : "";
+    lines.push(`retx ${d.link.retransmissions} t/o ${d.link.timeouts} reconn ${d.link.reconnects}${dropped}`);
   }
   if (d.cablePulled !== undefined) lines.push(d.cablePulled ? "{red-fg}cable pulled{/red-fg}" : "cable in");
   if (d.lastMessages && d.lastMessages.length > 0) {

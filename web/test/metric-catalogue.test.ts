@@ -72,6 +72,8 @@ const runFigures: Required<Figures> = {
   flapping: () => 0,
   forgottenSilent: () => 0,
   idsInUse: () => 0,
+  nodeDrops: () => ({ "bad-payload": 0 }),
+  nodeOversized: () => 0,
   lagP99Ms: () => ({ main: 1 }),
 };
 
@@ -142,6 +144,8 @@ describe("the metrics the alerts and the dashboard read", () => {
         collector: {
           checker: { onReflected: () => {}, counts: () => ({ late: 0, lost: 0 }) },
           disconnects: 0,
+          drops: {},
+          oversized: 0,
         },
         clashes: { count: 0 },
         twins: liveTwins(),
