@@ -8,7 +8,10 @@
  * uptime (twins/broker-restart.ts). A
  * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
- * the connect sequence before the query, and the service never connected.
+ * the connect sequence before the query, and the service never connected. A refused node topic
+ * (`<p>/register/+`, …) is told the same way, naming the filter and the access rule to change, and
+ * the service serves on what it may read: the refusal stopped the sequence before the presence and
+ * the query, told only as `subscribing failed err="Subscribe error: Unspecified error"`.
  *
  * The nodes' topics are read at QoS 0 (the service and the one-shot commands alike): Mosquitto drops what does not fit a client's in-flight window and queue (20 + 1,000 by
  * default) of a QoS 1 replay, so the service started on 3,000 nodes' state showed 1,980 `unknown`
@@ -53,6 +56,18 @@ export function subscribeUnlessRefused(client: Subscriber, topic: string, qos: 0
     },
   );
 }
+
+/** What the service misses of the nodes when the broker refuses it one of their topics. */
+const NODES_MISSED: Record<(typeof SERVICE_TOPIC_KINDS)[number], string> = {
+  config: "the nodes' configs (which nodes each follows) are not read",
+  status: "the nodes' statuses (online, offline) are not read",
+  report: "the nodes' reports (their states) are not read",
+  register: "the nodes' registers (kind, profile, firmware) are not read",
+};
+
+/** The rule to change so the service's login may read `filter`. */
+const MAY_READ = (filter: string) =>
+  `the broker's access rules must let this login read ${filter} (twinfleet broker: a control login in --auth FILE, no --deny-subscribe over it; Mosquitto: \`topic read ${filter}\` for this user in its acl_file)`;
 
 export class ServiceSubscriptions {
   private readonly told = new Set<string>();
@@ -106,7 +121,14 @@ export class ServiceSubscriptions {
     const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));
     const per = cut !== undefined ? FILTERS_PER_SUBSCRIBE - 1 : FILTERS_PER_SUBSCRIBE;
     for (let i = 0; i < named.length; i += per) await nodesRead(named.slice(i, i + per));
-    for (const kind of SERVICE_TOPIC_KINDS) await nodesRead([allNodesTopic(this.prefix, kind)]);
+    for (const kind of SERVICE_TOPIC_KINDS) {
+      const filter = allNodesTopic(this.prefix, kind);
+      // A service refused one (its login's access rules) serves on what it may read, told once with
+      // the filter and the rule to change; a one-shot command's check rejects as before.
+      if (cut === undefined)
+        await this.optional(client, filter, 0, `${NODES_MISSED[kind]}; ${MAY_READ(filter)}`);
+      else await nodesRead([filter]);
+    }
     await this.optional(
       client,
       forgetSubscription(this.prefix),
