@@ -8,7 +8,10 @@
  * uptime (twins/broker-restart.ts). A
  * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
- * the connect sequence before the query, and the service never connected.
+ * the connect sequence before the query, and the service never connected. A refused node topic
+ * (`<p>/register/+`, …) is told the same way, naming the filter and the access rule to change, and
+ * the service serves on what it may read: the refusal stopped the sequence before the presence and
+ * the query, told only as `subscribing failed err="Subscribe error: Unspecified error"`.
  *
  * The nodes' topics are read at QoS 0 (the service and the one-shot commands alike): Mosquitto drops what does not fit a client's in-flight window and queue (20 + 1,000 by
  * default) of a QoS 1 replay, so the service started on 3,000 nodes' state showed 1,980 `unknown`
@@ -42,19 +45,41 @@ export interface Subscriber {
 
 const REFUSED = 128;
 
+/** Whether a SUBACK's granted list holds the broker's refusal of a filter (0x80). */
+function refusedIn(granted: unknown): boolean {
+  return (
+    Array.isArray(granted) &&
+    granted.some((g: unknown) => g === REFUSED || (g as { qos?: number } | null)?.qos === REFUSED)
+  );
+}
+
+/** Whether a SUBSCRIBE's rejection is the broker's refusal of a filter, not a lost connection. */
+function isRefusal(e: unknown): boolean {
+  return refusedIn((e as { packet?: { granted?: unknown } } | null)?.packet?.granted);
+}
+
 /** Subscribes to `topic`; false when the broker refused it (a lost connection rejects as before). */
 export function subscribeUnlessRefused(client: Subscriber, topic: string, qos: 0 | 1): Promise<boolean> {
-  const refused = (granted: unknown) =>
-    Array.isArray(granted) &&
-    granted.some((g: unknown) => g === REFUSED || (g as { qos?: number } | null)?.qos === REFUSED);
   return client.subscribeAsync(topic, { qos }).then(
-    (granted) => !refused(granted),
+    (granted) => !refusedIn(granted),
     (e: unknown) => {
-      if (refused((e as { packet?: { granted?: unknown } }).packet?.granted)) return false;
+      if (isRefusal(e)) return false;
       throw e;
     },
   );
 }
+
+/** What the service misses of the nodes when the broker refuses it one of their topics. */
+const NODES_MISSED: Record<(typeof SERVICE_TOPIC_KINDS)[number], string> = {
+  config: "the nodes' configs (which nodes each follows) are not read",
+  status: "the nodes' statuses (online, offline) are not read",
+  report: "the nodes' reports (their states) are not read",
+  register: "the nodes' registers (kind, profile, firmware) are not read",
+};
+
+/** The rule to change so the service's login may read `filter`. */
+const MAY_READ = (filter: string) =>
+  `the broker's access rules must let this login read ${filter} (twinfleet broker: a control login in --auth FILE, no --deny-subscribe over it; Mosquitto: \`topic read ${filter}\` for this user in its acl_file)`;
 
 export class ServiceSubscriptions {
   private readonly told = new Set<string>();
@@ -65,7 +90,11 @@ export class ServiceSubscriptions {
     /** A service holding a presence: its held questions (twins/held-answers.ts). */
     private readonly askTopic?: string,
     /** The nodes whose retained topics are subscribed to first. */
-    private readonly nodes: { readonly focus: readonly NodeId[]; readonly url?: string } = { focus: [] },
+    private readonly nodes: {
+      readonly focus: readonly NodeId[];
+      readonly url?: string;
+      readonly replayCheck?: boolean;
+    } = { focus: [] },
     /** A one-shot command's check of each replay of the nodes' topics (twins/replay-cut.ts). */
     private readonly cut?: ReplayCut,
     /** A replay cut: the nodes known, whose topics are asked for again, and what the re-read made of it. */
@@ -110,7 +139,18 @@ export class ServiceSubscriptions {
     const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));
     const per = cut !== undefined ? FILTERS_PER_SUBSCRIBE - 1 : FILTERS_PER_SUBSCRIBE;
     for (let i = 0; i < named.length; i += per) await nodesRead(named.slice(i, i + per));
-    for (const kind of SERVICE_TOPIC_KINDS) await nodesRead([allNodesTopic(this.prefix, kind)]);
+    for (const kind of SERVICE_TOPIC_KINDS) {
+      const filter = allNodesTopic(this.prefix, kind);
+      // A service refused one (its login's access rules) serves on what it may read, told once with
+      // the filter and the rule to change; a one-shot command (its replay checked) rejects as before.
+      if (this.nodes.replayCheck === true) await nodesRead([filter]);
+      else
+        await this.unlessRefused(
+          filter,
+          () => nodesRead([filter]),
+          `${NODES_MISSED[kind]}; ${MAY_READ(filter)}`,
+        );
+    }
     if (cut !== undefined) await this.rereadCut(client, cut);
     await this.optional(
       client,
@@ -151,13 +191,26 @@ export class ServiceSubscriptions {
     cut.end();
   }
 
+  /** Runs `subscribe`, telling the broker's refusal of `topic` once with what it costs, not rejecting. */
+  private async unlessRefused(topic: string, subscribe: () => Promise<unknown>, cost: string): Promise<void> {
+    try {
+      await subscribe();
+    } catch (e) {
+      if (!isRefusal(e)) throw e;
+      this.tellRefused(topic, cost);
+    }
+  }
+
+  private tellRefused(topic: string, cost: string): void {
+    if (this.told.has(topic)) return;
+    this.told.add(topic);
+    this.logger.warn({ topic }, `twins: the broker refused the subscription to ${topic}: ${cost}`);
+  }
+
   /** Subscribes, telling a refusal once per topic with what it costs; true when subscribed. */
   async optional(client: Subscriber, topic: string, qos: 0 | 1, cost: string): Promise<boolean> {
     const ok = await subscribeUnlessRefused(client, topic, qos);
-    if (!ok && !this.told.has(topic)) {
-      this.told.add(topic);
-      this.logger.warn({ topic }, `twins: the broker refused the subscription to ${topic}: ${cost}`);
-    }
+    if (!ok) this.tellRefused(topic, cost);
     return ok;
   }
 }

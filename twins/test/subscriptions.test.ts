@@ -57,6 +57,29 @@ describe("the twins service's subscriptions", () => {
     );
   });
 
+  it("serves on a broker refusing it the nodes' registers, telling once the filter and the rule to change", async () => {
+    // The refusal stopped the connect sequence before the presence and the query, told only as
+    // `subscribing failed err="Subscribe error: Unspecified error"`, no filter named.
+    const broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      logger: pino({ level: "silent" }),
+      denySubscribe: ["tf/register/+"],
+    });
+    cleanup.push(() => broker.close());
+    const lines: { msg: string; topic?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const twins = await startTwins({ url: broker.url, scheduler: new RealScheduler(), logger });
+    cleanup.push(() => twins.close());
+    const node = await startNode(broker.url, "n-1");
+    cleanup.push(() => node.stop());
+    await when(() => twins.get("n-1")?.presence === "online");
+    await when(() => lines.some((l) => l.topic === "tf/register/+"));
+    expect(lines.map((l) => l.msg).filter((m) => !m.includes("$SYS"))).toEqual([
+      "twins: the broker refused the subscription to tf/register/+: the nodes' registers (kind, profile, firmware) are not read; the broker's access rules must let this login read tf/register/+ (twinfleet broker: a control login in --auth FILE, no --deny-subscribe over it; Mosquitto: `topic read tf/register/+` for this user in its acl_file)",
+    ]);
+  });
+
   it("a one-shot command naming 50 nodes stays connected to a broker with its default limits", async () => {
     // One SUBSCRIBE of 150 filters passed --max-filters-per-subscribe (64): the broker closed the
     // connection and `twinfleet forget` of 50 nodes said the broker did not answer its subscriptions.
