@@ -145,6 +145,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   replayFate?(maxMs: number): Promise<MarkerFate>;
   /** The reads of the retained state (start, reconnects) whose replay the broker cut (twins/replay-reread.ts); over a URL only. */
   replaysCut?(): number;
+  /** Whether the replay marker of the last (re)connect's wait for its replay's end is back (twins/replay-end.ts); over a URL only. */
+  replayMarkerBack?(): boolean;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

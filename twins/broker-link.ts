@@ -114,7 +114,7 @@ export class BrokerLink implements TwinsLink {
     this.restart = serviceRestart(opts, (since, how, before) => on.restarted?.(since, how, before));
     this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.
-    if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
+    if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others, this.replayMarker);
   }
 
   /** A cluster member's loss told (twins/member-loss.ts): handed on; true when it was one. */

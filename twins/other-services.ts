@@ -8,8 +8,10 @@
  * said anything of a service that came or went later.
  *
  * On each (re)connect the broker replays the retained presences; one not replayed by the end of the
- * replay (no presence for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS) left while the connection was
- * down, unless it comes back within RECONNECT_GRACE_MS. What the replay shows is told once it is
+ * replay (the one wait of twins/replay-end.ts, from this subscription's SUBACK: the replay marker
+ * back, then no presence for REPLAY_SETTLE_MS) left while the connection was down, unless it comes
+ * back within RECONNECT_GRACE_MS. It ended on the quiet time alone: a replay pausing past it on a
+ * loaded host told the presences in two lines, or one replayed late as come and gone. What the replay shows is told once it is
  * over, in one line. A clear of this service's own
  * presence while it runs (a copy of its data directory started elsewhere, taking it for its dead
  * predecessor: twins/predecessor.ts) is answered by publishing the presence again, unless the
@@ -19,7 +21,7 @@ import type { Logger } from "pino";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { after, type Scheduler } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
-import { whenReplayOver } from "./replay-end.js";
+import { ReplayEnd, type ReplayMarking } from "./replay-end.js";
 import { subscribeUnlessRefused } from "./subscriptions.js";
 import type { Twin, TwinsEvents } from "./types.js";
 
@@ -65,7 +67,9 @@ export class OtherServices {
   private told: readonly TwinsServiceInfo[] = [];
   /** During a replay: the client ids it has shown so far. */
   private replay: Set<string> | undefined;
-  private lastReplayedAt = Number.NEGATIVE_INFINITY;
+  /** The wait for the end of the presences' replay after each SUBACK (twins/replay-end.ts). */
+  private readonly end: ReplayEnd;
+  /** The grace for the presences a replay did not show (RECONNECT_GRACE_MS). */
   private settle: { cancel(): void } | undefined;
   private client: ControlClient | undefined;
   /** Presences heard since the last replay ended (a service that reconnected after this one). */
@@ -78,7 +82,11 @@ export class OtherServices {
   constructor(
     private readonly opts: OtherServicesOptions,
     private readonly changed: (services: readonly TwinsServiceInfo[]) => void,
-  ) {}
+    /** The link's replay marker (twins/replay-marker.ts): none, the quiet time alone. */
+    marker?: ReplayMarking,
+  ) {
+    this.end = new ReplayEnd(opts.scheduler, marker, () => this.replayOver());
+  }
 
   /** The other services holding a presence, sorted by client id, as last told. */
   get list(): readonly TwinsServiceInfo[] {
@@ -94,9 +102,10 @@ export class OtherServices {
     this.client = client;
     client.once?.("close", () => this.closed());
     this.settle?.cancel();
+    this.settle = undefined;
+    this.end.stop();
     this.replay = new Set();
     this.again.clear();
-    const began = this.opts.scheduler.now();
     // Never a reason not to serve: a broker whose access rules refuse the topic is told once; a
     // connection lost meanwhile subscribes again on reconnecting.
     const subscribed = await subscribeUnlessRefused(client, `${this.base}+`, 1).catch(() => true);
@@ -109,11 +118,7 @@ export class OtherServices {
       this.refusedTold = true;
       return;
     }
-    const over = () => {
-      this.settle = undefined;
-      this.replayOver();
-    };
-    this.settle = whenReplayOver(this.opts.scheduler, () => this.lastReplayedAt, over, { began });
+    this.end.begin();
   }
 
   /** A message from the broker: true when it was a presence (handled here), false for anything else. */
@@ -130,7 +135,7 @@ export class OtherServices {
     if (payload.length > 0 && presence === undefined) return true; // not a presence: no service
     if (this.replay !== undefined) {
       // Replayed, or published live since the subscription (a service that reconnected just after).
-      if (retained) this.lastReplayedAt = this.opts.scheduler.now();
+      if (retained) this.end.replayed();
       if (presence !== undefined) this.replay.add(clientId);
       else this.replay.delete(clientId);
     }
@@ -145,6 +150,7 @@ export class OtherServices {
   /** Closing: nothing more is told or published. */
   stop(): void {
     this.stopped = true;
+    this.end.stop();
     this.settle?.cancel();
     this.settle = undefined;
     this.ownClear?.cancel();

@@ -11,8 +11,8 @@
  * while the service was away. What only a register gives is the node's register itself, for a node
  * that came online while the service was away (a twin held offline, or a node never seen, shown
  * online by its retained status): its identity, and the pending pairings and sets the service sends
- * when it registers (protocol.md §6). So no query goes at such a re-connect; once the replay is over,
- * the service queries only if some twin shown online has not registered since it came online (the
+ * when it registers (protocol.md §6). So no query goes at such a re-connect; once the replay is over
+ * (the service's one wait for it, twins/replay-end.ts), * the service queries only if some twin shown online has not registered since it came online (the
  * protocol has only a broadcast `Q1`), looked at again at the replay's longest wait when none had. A first connection, a restarted broker (it lost its
  * connections: every node reconnects and registers anyway), or one that tells neither, is queried as
  * before.
@@ -20,7 +20,7 @@
 import type { Logger } from "pino";
 import type { NodeId } from "../protocol/index.js";
 import { after, type Scheduler } from "./clock.js";
-import { REPLAY_WAIT_MAX_MS, whenReplayOver } from "./replay-end.js";
+import { REPLAY_WAIT_MAX_MS, type ReplayEnd } from "./replay-end.js";
 import type { TwinRecord } from "./twin-record.js";
 
 /** How many node ids the query's line names before summing the rest. */
@@ -42,8 +42,12 @@ export interface ReconnectQueryDeps {
   readonly queryOnConnect: boolean;
   /** Whether the broker ran on since the last connection read it (BrokerRestart.ranOn). */
   readonly ranOn: () => boolean | undefined;
-  /** When a retained message last came (the replay is over after a quiet spell: twins/replay-end.ts). */
-  readonly lastReplayedAt: () => number;
+  /**
+   * The service's one wait for its replay's end (twins/replay-end.ts: the replay marker back, then
+   * the quiet time). It ended on the quiet time alone: a replay pausing past it on a loaded host had
+   * the twins looked at from a part of it.
+   */
+  readonly end: Pick<ReplayEnd, "onceOver">;
   /** Each twin's presence and whether it registered since it came online. */
   readonly twins: () => Iterable<Pick<TwinRecord, "id" | "presence" | "registeredSinceOnline">>;
   /** Sends the query (an active service's own also starts the look for nodes not answering). */
@@ -68,7 +72,7 @@ export class ReconnectQuery {
    */
   async connected(again: boolean): Promise<void> {
     this.stop();
-    const { scheduler, lastReplayedAt, logger } = this.deps;
+    const { scheduler, end, logger } = this.deps;
     const where = { url: this.deps.url, prefix: this.deps.prefix };
     if (this.deps.passive) {
       if (again && this.deps.queryOnReconnect) await this.deps.query();
@@ -77,7 +81,7 @@ export class ReconnectQuery {
     if (!this.deps.queryOnConnect) return logger.info(where, "twins: connected (no query)");
     if (again && this.deps.ranOn() === true) {
       const began = scheduler.now();
-      this.settle = whenReplayOver(scheduler, lastReplayedAt, () => this.replayed(began), { began });
+      this.settle = end.onceOver(() => this.replayed(began));
       return logger.info(where, RAN_ON_LINE);
     }
     await this.deps.query();
@@ -85,8 +89,9 @@ export class ReconnectQuery {
   }
 
   /**
-   * The replay is over by its quiet time: the twins are looked at. A replay that pauses past the quiet
-   * time (1,500 nodes' replay did, for seconds) can bring a status later: with nothing to ask for yet,
+   * The replay is over (its marker back, then the quiet time; or the quiet time alone, without a
+   * marker): the twins are looked at. A replay that pauses past the quiet time (1,500 nodes' replay
+   * did, for seconds) with no marker to wait for can bring a status later: with nothing to ask for yet,
    * they are looked at again at the replay's longest wait (REPLAY_WAIT_MAX_MS from `began`).
    */
   private replayed(began: number): void {
@@ -120,19 +125,19 @@ export class ReconnectQuery {
 export const RAN_ON_LINE =
   "twins: connected again to a broker that ran on (its start id or uptime unchanged): its retained configs, statuses and reports tell every node, so no query is sent (every node answering at once made the fleet's pairs late)";
 
-/** The service's: its options, what its link read of the broker's start, its registry, its replay's last message. */
+/** The service's: its options, what its link read of the broker's start, its registry, its wait for the replay's end. */
 export function connectQueryOf(
-  opts: Omit<ReconnectQueryDeps, "ranOn" | "lastReplayedAt" | "twins" | "query">,
+  opts: Omit<ReconnectQueryDeps, "ranOn" | "end" | "twins" | "query">,
   link: { readonly restart?: { ranOn(): boolean | undefined } },
   registry: { seen: ReconnectQueryDeps["twins"] },
-  replayEnd: { readonly lastAt: number },
+  end: ReconnectQueryDeps["end"],
   query: () => Promise<void>,
 ): ReconnectQuery {
   const ranOn = () => link.restart?.ranOn();
   return new ReconnectQuery({
     ...opts,
     ranOn,
-    lastReplayedAt: () => replayEnd.lastAt,
+    end,
     twins: () => registry.seen(),
     query,
   });

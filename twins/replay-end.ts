@@ -120,6 +120,9 @@ export class ReplayEnd {
   private readonly waiting = new Set<(marked: boolean) => void>();
   /** When the last retained message came (the broker's replay for a subscription). */
   lastAt = Number.NEGATIVE_INFINITY;
+  /** Which begin() the marker's round trip under way is for (one of an earlier wait is not told). */
+  private round = 0;
+  private back = false;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -136,9 +139,19 @@ export class ReplayEnd {
   begin(): void {
     this.settle?.cancel();
     this.ended = undefined;
+    this.back = false;
+    const round = ++this.round;
+    const marker = this.marker;
+    const marking = marker && {
+      roundTrip: async () => {
+        const rtt = await marker.roundTrip();
+        if (rtt !== undefined && round === this.round) this.back = true;
+        return rtt;
+      },
+    };
     this.settle = whenReplayMarked(
       this.scheduler,
-      this.marker,
+      marking,
       () => this.lastAt,
       (marked) => {
         this.settle = undefined;
@@ -149,6 +162,11 @@ export class ReplayEnd {
         for (const f of told) f(marked);
       },
     );
+  }
+
+  /** Whether the marker of the wait under way (or the last one) is back: the quiet time runs from it. */
+  get markerBack(): boolean {
+    return this.back;
   }
 
   /** Calls `done` once the replay under way is over, at once if it is; returns its cancel. */
@@ -166,6 +184,8 @@ export class ReplayEnd {
     this.settle?.cancel();
     this.settle = undefined;
     this.ended = undefined;
+    this.back = false;
+    this.round++;
     this.waiting.clear();
   }
 }

@@ -203,6 +203,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly list = (): Twin[] => this.registry.list();
   readonly count = (): number => this.registry.size;
   readonly replaysCut = (): number => this.link.replayMarker?.cut.cutReads ?? 0;
+  readonly replayMarkerBack = (): boolean => this.originJudge.markerBack;
   readonly get = (id: string): Twin | undefined => this.registry.get(nodeId(id, "node"));
   readonly presenceOf = (id: NodeId): Presence | undefined => this.registry.presenceOf(id);
 

@@ -30,6 +30,9 @@ async function reportBeforeItsPath(stamp: string) {
   await raw.publishAsync("tf/report/n-0001", `R1 1 ${stamp}`, { qos: 1 });
   await raw.publishAsync("tf/config/n-0002", "C1 1 n-0003", { qos: 1, retain: true });
   await until(() => t.get("n-0002")?.follows?.[0] === "n-0003", "n-0002's config");
+  // The replay's end is the service's marker back, then the quiet time: the marker and these publishes
+  // come from different clients, in no set order, so the clock moves only once the marker is back.
+  await until(() => t.replayMarkerBack?.() === true, "the service's replay marker back");
   const bad = () => warned.filter((l) => l.reason !== undefined);
   return { t, scheduler, bad };
 }

@@ -106,6 +106,7 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
     applied,
     putBack,
     end,
+    replayMarker,
     publish,
     connect,
     replay,

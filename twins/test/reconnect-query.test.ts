@@ -15,7 +15,7 @@ import { NodeId, Prefix } from "../../protocol/index.js";
 import { BrokerRestart, START_ID_TOPIC } from "../broker-restart.js";
 import { connectQueryOf, RAN_ON_LINE } from "../reconnect-query.js";
 import { TwinRegistry } from "../registry.js";
-import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../replay-end.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS, ReplayEnd } from "../replay-end.js";
 import { loggedLines } from "./own-broker.js";
 
 function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
@@ -23,7 +23,7 @@ function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
   const registry = new TwinRegistry(Prefix("tf"));
   const restart = new BrokerRestart(scheduler, () => {});
   const { logger, lines } = loggedLines("info");
-  const replayEnd = { lastAt: Number.NEGATIVE_INFINITY };
+  const replayEnd = new ReplayEnd(scheduler, undefined, () => {}); // no marker: the quiet time alone
   const queries: number[] = []; // when each query was sent
   const query = async () => void queries.push(scheduler.now());
   const site = {
@@ -38,7 +38,7 @@ function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
   /** The broker replays a retained message `afterMs` from now, as the service would read it. */
   const replay = (afterMs: number, topic: string, payload: string) =>
     scheduler.at(scheduler.now() + afterMs, () => {
-      replayEnd.lastAt = scheduler.now();
+      replayEnd.replayed();
       registry.receive(topic, payload, 0, scheduler.now(), true);
     });
   /** The service (re)connects to the broker whose start id is `startId`, subscribes, and is ready. */
@@ -46,6 +46,7 @@ function rig(opts: { passive?: boolean; queryOnReconnect?: boolean } = {}) {
     restart.connected();
     registry.brokerSession();
     restart.message(START_ID_TOPIC, Buffer.from(startId));
+    replayEnd.begin(); // the last SUBACK
     await q.connected(again);
     again = true;
   };

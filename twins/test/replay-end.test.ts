@@ -62,3 +62,16 @@ describe.each([
     expect(x.r.badInput().byReason["spoofed-origin"]).toBe(1);
   });
 });
+
+describe("whether the wait's marker is back (what a test on real sockets waits on)", () => {
+  it("is false from the last SUBACK until the marker is back, and again at the next", async () => {
+    const x = pausedReplay("run-2");
+    await x.run(1_000);
+    expect(x.end.markerBack).toBe(false);
+    x.marker(10);
+    await x.run(20);
+    expect(x.end.markerBack).toBe(true);
+    x.end.begin();
+    expect(x.end.markerBack).toBe(false);
+  });
+});
