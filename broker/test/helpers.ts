@@ -78,6 +78,27 @@ export function rawSocket(port: number): Promise<Socket> {
   });
 }
 
+/**
+ * A raw client `clientId` that subscribes to `filter`, reads its CONNACK and SUBACK (4 and 5 bytes, in
+ * one chunk or two), then never reads again: a frozen or stopped subscriber. Its socket goes in `sockets`.
+ */
+export async function stoppedSubscriber(
+  port: number,
+  clientId: string,
+  filter: string,
+  sockets: Socket[],
+): Promise<Socket> {
+  const s = await rawSocket(port);
+  sockets.push(s);
+  s.on("error", () => {});
+  s.write(connectPacket(clientId));
+  s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: filter, qos: 0 }] }));
+  let seen = 0;
+  while (seen < 9) seen += (await once<[Buffer]>(s, "data"))[0].length;
+  s.pause();
+  return s;
+}
+
 export function packet(p: mqttPacket.Packet): Buffer {
   return mqttPacket.generate(p);
 }

@@ -12,7 +12,7 @@ import { FrameLimitedStream } from "../frame-limit.js";
 import type { BrokerOptions } from "../options.js";
 import { OutboundLimitError, type OutboundViolation } from "../outbound.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, connectPacket, nextMessage, once, packet, rawSocket } from "./helpers.js";
+import { client, closeAll, nextMessage, once, stoppedSubscriber } from "./helpers.js";
 
 /** Far beyond any wait below: if a delivery ever waited for the frozen socket, the test would time out. */
 const NEVER_MS = 120_000;
@@ -49,17 +49,8 @@ async function start(options: BrokerOptions): Promise<{ b: RunningBroker; lines:
 }
 
 /** A raw client that subscribes to `#`, reads its CONNACK and SUBACK, then never reads again. */
-async function frozenSubscriber(b: RunningBroker): Promise<Socket> {
-  const s = await rawSocket(b.port);
-  sockets.push(s);
-  s.on("error", () => {});
-  s.write(connectPacket("frozen"));
-  s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "#", qos: 0 }] }));
-  // CONNACK (4 bytes) and SUBACK (5 bytes); they may come in one chunk or two.
-  let seen = 0;
-  while (seen < 9) seen += (await once<[Buffer]>(s, "data"))[0].length;
-  s.pause();
-  return s;
+function frozenSubscriber(b: RunningBroker): Promise<Socket> {
+  return stoppedSubscriber(b.port, "frozen", "#", sockets);
 }
 
 /** Resolves with the message numbers `c` receives on flood/data once it has `count` of them. */

@@ -15,7 +15,7 @@ import { afterEach, expect, it } from "vitest";
 import { loopDeadline } from "../../node/test/loop-time.js";
 import { FrameLimitedStream } from "../frame-limit.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, connectPacket, once, packet, rawSocket } from "./helpers.js";
+import { client, closeAll, stoppedSubscriber } from "./helpers.js";
 
 const NODES = 20;
 const REPORTS = 150;
@@ -41,14 +41,7 @@ afterEach(async () => {
 
 /** A raw client on `tf/#`, as the twins service subscribes, that reads its CONNACK and SUBACK, then stops. */
 async function stoppedService(b: RunningBroker): Promise<void> {
-  const s = await rawSocket(b.port);
-  sockets.push(s);
-  s.on("error", () => {});
-  s.write(connectPacket("tf-twins-stopped"));
-  s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "tf/#", qos: 0 }] }));
-  let seen = 0;
-  while (seen < 9) seen += (await once<[Buffer]>(s, "data"))[0].length;
-  s.pause();
+  await stoppedSubscriber(b.port, "tf-twins-stopped", "tf/#", sockets);
 }
 
 /** Resolves with each node's report numbers as `c` got them, once it has them all. */
