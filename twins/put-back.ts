@@ -36,6 +36,12 @@
  * reported again. Quiet alone (no marker, refused, or not back within REPLAY_WAIT_MAX_MS) still
  * ends a look, and puts back and forgets as before the marker (a report it takes for cleared is
  * left shown).
+ *
+ * Nor, from any broker, for a report the broker cut from its replay (twins/replay-cut.ts) and the
+ * re-read did not bring (twins/replay-reread.ts: past its SUBSCRIBEs' bound, or none made): unknown,
+ * not lost. The re-read is over before the look's wait begins (at the last SUBACK); what it left is
+ * ReplayCut.unread. A Mosquitto with a short `max_queued_bytes`, restarted, had each of those twins'
+ * older reports put back over its newer copies.
  */
 import type { Logger } from "pino";
 import {
