@@ -36,14 +36,28 @@
  * reported again. Quiet alone (no marker, refused, or not back within REPLAY_WAIT_MAX_MS) still
  * ends a look, and puts back and forgets as before the marker (a report it takes for cleared is
  * left shown).
+ *
+ * Nor, from any broker, for a report the broker cut from its replay (twins/replay-cut.ts) and the
+ * re-read did not bring (twins/replay-reread.ts: past its SUBSCRIBEs' bound, or none made): unknown,
+ * not lost. The re-read is over before the look's wait begins (at the last SUBACK); what it left is
+ * ReplayCut.unread. A Mosquitto with a short `max_queued_bytes`, restarted, had each of those twins'
+ * older reports put back over its newer copies.
  */
 import type { Logger } from "pino";
-import { formatStamp, type Message, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
+import {
+  allNodesTopic,
+  formatStamp,
+  type Message,
+  type NodeId,
+  type Prefix,
+  topicOf,
+} from "../protocol/index.js";
 import { configBehindLine } from "./broker-copy.js";
 import type { BrokerRestart } from "./broker-restart.js";
 import type { Scheduler } from "./clock.js";
 import type { RegistryEffect } from "./effects.js";
 import type { TwinRegistry } from "./registry.js";
+import type { ReplayCut } from "./replay-cut.js";
 import type { ReplayEnd } from "./replay-end.js";
 
 export class PutBack {
@@ -56,6 +70,8 @@ export class PutBack {
     readonly told: (nodes: number) => void;
     /** Whether the broker ran on since the twins' reports were read from it (BrokerRestart.ranOn). */
     readonly ranOn: () => boolean | undefined;
+    /** The topics this connection's read left unread (cut, and not re-read: ReplayCut.unread). */
+    readonly unread: () => readonly string[];
     /** The service's one wait for the replay's end (twins/replay-end.ts). */
     readonly end: Pick<ReplayEnd, "onceOver">;
     /** Applies the effects of a report found cleared (none: not forgotten). */
@@ -82,13 +98,17 @@ export class PutBack {
     /** Told after a look how many nodes' reports the broker no longer held and were put back (none: not told). */
     events?: { emit(event: "put-back", nodes: number): unknown },
     /** The connection, which tells whether its broker ran on (none: not told). */
-    link?: { readonly restart?: Pick<BrokerRestart, "ranOn"> },
+    link?: {
+      readonly restart?: Pick<BrokerRestart, "ranOn">;
+      readonly replayMarker?: { readonly cut: Pick<ReplayCut, "unread"> };
+    },
     apply?: (fx: readonly RegistryEffect[]) => void,
   ) {
     const { logger, passive, scheduler, prefix } = opts;
     const told = (nodes: number) => events?.emit("put-back", nodes);
     const ranOn = () => link?.restart?.ranOn();
-    this.deps = { registry, send, logger, passive, scheduler, told, ranOn, end, apply, prefix };
+    const unread = () => link?.replayMarker?.cut.unread ?? [];
+    this.deps = { registry, send, logger, passive, scheduler, told, ranOn, unread, end, apply, prefix };
   }
 
   /** After a subscription, once the broker's replay is over: every twin whose report it did not replay. */
@@ -124,6 +144,14 @@ export class PutBack {
       return t?.presence === "online" && (t.lastSeen ?? this.began) > this.began;
     };
     let nodes = registry.putBacksDue().filter((n) => older.has(n) || !heard(n));
+    // Cut from the replay and not re-read (twins/replay-reread.ts): unknown, not lost, whatever the
+    // broker's starts; its copy may be newer than the twin's (told in the replay-cut warning).
+    const topics = new Set(this.deps.unread());
+    const all = topics.has(allNodesTopic(this.deps.prefix, "report"));
+    const unread = new Set(
+      nodes.filter((n) => !older.has(n) && (all || topics.has(topicOf(this.deps.prefix, "report", n)))),
+    );
+    nodes = nodes.filter((n) => !unread.has(n));
     const late = nodes.filter((n) => !older.has(n));
     if (late.length > 0 && ranOn() === true) {
       // Not replayed yet by a broker that ran on: its copy is late, and no older than the twin's.
@@ -140,7 +168,7 @@ export class PutBack {
     if (lost > 0) this.deps.told(lost);
     if (nodes.length === 0) return;
     this.deps.logger.info(
-      { nodes: nodes.length, first: nodes.slice(0, 5) },
+      { nodes: nodes.length, first: nodes.slice(0, 5), unread: unread.size },
       "twins: the broker holds no report of nodes it had: putting their twins' back",
     );
     for (const node of nodes) this.one(node, false);

@@ -41,6 +41,12 @@ export class ReplayCut {
   cutReads = 0;
   /** The retained topics heard since `begin`, on a broker judged (the nodes' topics a re-read skips). */
   private readonly came = new Set<string>();
+  /**
+   * What this connection's read left unread: the topics its re-read did not bring
+   * (twins/replay-reread.ts), or the cut filters themselves when none was made. Unknown, not lost:
+   * the put-back's look takes no report of them for one the broker no longer holds (twins/put-back.ts).
+   */
+  unread: readonly string[] = [];
 
   /** A message from the broker: true when it is a copy of WHOLE_TOPIC (counted when retained). */
   message(topic: string, retained: boolean): boolean {
@@ -65,6 +71,7 @@ export class ReplayCut {
     this.held = false;
     this.cutFilters.length = 0;
     this.came.clear();
+    this.unread = [];
     const before = this.heard;
     if (!(await subscribeUnlessRefused(client, WHOLE_TOPIC, 0))) return;
     await client.unsubscribeAsync(WHOLE_TOPIC);

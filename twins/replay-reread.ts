@@ -9,7 +9,9 @@
  * down to one topic, which Mosquitto queues whatever its size, so the re-read ends; and at most
  * REREAD_MAX_SUBSCRIBES SUBSCRIBEs, what is left then told unread. Measured on Mosquitto 2.0.11 at
  * `max_queued_bytes 200` beside 300 nodes: the 66 topics the replay cut of the 50 nodes it told
- * came in 6 SUBSCRIBEs; a service whose store held the 300, every one of their 900 topics. A node whose every retained message was cut is not known, and cannot be asked for by
+ * came in 6 SUBSCRIBEs; a service whose store held the 300, every one of their 900 topics. What is
+ * left unread is kept (ReplayCut.unread) for the put-back's look, which takes none of those reports
+ * for lost: on a restarted broker it put the twins' back over the broker's copies, newer or not. A node whose every retained message was cut is not known, and cannot be asked for by
  * name: it is read when it is heard live (a status, report, or its answer to the query).
  */
 import { type NodeAction, type NodeId, type Prefix, parseTopic, topicOf } from "../protocol/index.js";
@@ -73,7 +75,7 @@ export function replayCutLine(url: string, prefix: Prefix, t: ReplayCutTold): st
   const done =
     t.unread.length === 0
       ? `asked again node by node (${t.asked} topics of the nodes it knows, ${t.subscribes} SUBSCRIBEs), each came`
-      : `asked again node by node (${t.asked} topics of the nodes it knows, ${t.subscribes} SUBSCRIBEs), ${t.unread.length} still did not come (${unreadNodes(prefix, t.unread)})`;
+      : `asked again node by node (${t.asked} topics of the nodes it knows, ${t.subscribes} SUBSCRIBEs), ${t.unread.length} still did not come (${unreadNodes(prefix, t.unread)}), unknown, not lost: no twin's report is put back over them`;
   return `twins: the broker at ${url} cut its replay of the retained messages on ${what} (the retained $SYS/broker/version asked for after them never came), dropping what did not fit this service's queue (Mosquitto's max_queued_bytes, max_queued_messages): the service read ${t.nodes} ${t.nodes === 1 ? "node" : "nodes"}; ${done}; a node none of whose retained messages came is not known until it is heard live; set max_queued_bytes 0 and max_queued_messages 0 in mosquitto.conf (docs/mosquitto.md, "Queues")`;
 }
 

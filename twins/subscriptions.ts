@@ -178,9 +178,11 @@ export class ServiceSubscriptions {
     const { again } = this;
     const filters = cut.read.cut;
     if (filters.length > 0) cut.cutReads++;
+    cut.unread = filters; // until the re-read brings them
     if (filters.length > 0 && again !== undefined) {
       const topics = cutTopics(this.prefix, filters, again.known());
       const r = await reread(client, cut, topics, FILTERS_PER_SUBSCRIBE - 1);
+      cut.unread = r.unread;
       const told = { cut: filters, asked: topics.length, ...r, nodes: again.known().length };
       this.logger.warn(
         { cut: filters, nodes: told.nodes, subscribes: r.subscribes, unread: r.unread.length },

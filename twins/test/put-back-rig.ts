@@ -3,7 +3,8 @@
  * PutBack and BrokerRestart on a fake clock, for the tests of what is judged at the replay's end
  * (twins/put-back.ts, twins/origin-wait.ts, twins/broker-copy.ts): what the service puts back is written there and comes back to
  * it live; with `marker`, the broker marks its replay's end as a broker in order does
- * (twins/replay-marker.ts), when told to.
+ * (twins/replay-marker.ts), when told to; with `cut`, the connection's check of a cut replay
+ * (twins/replay-cut.ts), whose unread topics the look is told of.
  */
 import { pino } from "pino";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -12,13 +13,14 @@ import { BrokerRestart, START_ID_TOPIC } from "../broker-restart.js";
 import type { RegistryEffect } from "../effects.js";
 import { PutBack } from "../put-back.js";
 import { TwinRegistry } from "../registry.js";
+import type { ReplayCut } from "../replay-cut.js";
 import { ReplayEnd } from "../replay-end.js";
 
 /**
  * A service's registry, PutBack and BrokerRestart on a fake clock, beside a broker's retained
  * reports: what the service puts back is written there and comes back to it live, as from a broker.
  */
-export function rig(opts: { readonly marker?: boolean } = {}) {
+export function rig(opts: { readonly marker?: boolean; readonly cut?: ReplayCut } = {}) {
   const scheduler = new FakeScheduler();
   const r = new TwinRegistry(Prefix("tf"));
   const restart = new BrokerRestart(scheduler, () => {});
@@ -52,7 +54,7 @@ export function rig(opts: { readonly marker?: boolean } = {}) {
     },
     end,
     undefined,
-    { restart },
+    { restart, ...(opts.cut !== undefined && { replayMarker: { cut: opts.cut } }) },
     (fx) => applied.push(...fx),
   );
   const deliver = (topic: string, payload: string, retained: boolean) => {
