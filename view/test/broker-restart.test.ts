@@ -47,9 +47,12 @@ it("counts a node online only by a restarted broker's kept status neither online
   const first = await startBroker({ ...opts, port: 0 });
   const source = await nodeOn(first.url, "sw", "C1 1", "R1 1 5 sw");
   const follower = await nodeOn(first.url, "lamp", "C1 1 sw", "R1 1 5 sw");
+  // Each connection's subscriptions made: the service's "connected and queried" lines.
+  const connects: string[] = [];
+  const lines = pino({ level: "info" }, { write: (l: string) => void connects.push(JSON.parse(l).msg) });
   const twins: Twins = await startTwins({
     url: first.url,
-    logger: quiet,
+    logger: lines,
     probe: false,
     reconnectPeriodMs: 200,
   });
@@ -77,6 +80,9 @@ it("counts a node online only by a restarted broker's kept status neither online
   ]);
   expect(logged.filter((t) => t.endsWith(" offline") || t.endsWith(" online"))).toEqual([]);
 
+  // Its status published once the service has subscribed again (before, the broker replays it to the
+  // service as the status it kept, not heard from the node).
+  await when(() => connects.filter((m) => m === "twins: connected and queried").length === 2);
   // The follower is heard again (its status): online, and a follower online for convergence.
   const back = await mqtt.connectAsync(second.url, { clientId: "node-lamp", reconnectPeriod: 0 });
   cleanup.push(() => back.endAsync(true));

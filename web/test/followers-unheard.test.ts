@@ -49,7 +49,10 @@ it("counts a follower not heard since the broker restarted as unheard, not offli
   const first = await startBroker({ ...opts, port: 0 });
   const source = await nodeOn(first.url, "sw", "C1 1", "R1 1 5 sw");
   const follower = await nodeOn(first.url, "lamp", "C1 1 sw", "R1 1 5 sw");
-  const twins = await startTwins({ url: first.url, logger: quiet, probe: false, reconnectPeriodMs: 200 });
+  // Each connection's subscriptions made: the service's "connected and queried" lines.
+  const connects: string[] = [];
+  const lines = pino({ level: "info" }, { write: (l: string) => void connects.push(JSON.parse(l).msg) });
+  const twins = await startTwins({ url: first.url, logger: lines, probe: false, reconnectPeriodMs: 200 });
   cleanup.push(() => twins.close());
   const view = new TwinsSource(twins, "fleet");
   cleanup.push(async () => view.close());
@@ -73,6 +76,9 @@ it("counts a follower not heard since the broker restarted as unheard, not offli
   expect(m.get("twinfleet_followers_unheard")).toBe(1);
   expect(m.get("twinfleet_nodes_unheard")).toBe(2);
 
+  // Its status published once the service has subscribed again (before, the broker replays it to the
+  // service as the status it kept, not heard from the node).
+  await when(() => connects.filter((m) => m === "twins: connected and queried").length === 2);
   // The follower is heard again: online, and no longer unheard.
   const back = await mqtt.connectAsync(second.url, { clientId: "node-lamp", reconnectPeriod: 0 });
   cleanup.push(() => back.endAsync(true));
